@@ -1,0 +1,2 @@
+/* placeholder suite: replaced by the real tests */
+#include <criterion/criterion.h>
