@@ -145,6 +145,10 @@ static int32_t checked_count(kw_reader *r, int64_t count, size_t prefix_offset, 
         return 0;
     }
     size_t unit = min_element_size ? min_element_size : 1;
+    if (count > INT32_MAX) { /* compact counts reach 2^32 - 2 */
+        kw_reader_fail_at(r, KW_ERR_COUNT_TOO_LARGE, prefix_offset);
+        return 0;
+    }
     /* count <= INT32_MAX here, so dividing avoids any overflow in count * unit. */
     if ((uint64_t)count > kw_reader_remaining(r) / unit) {
         kw_reader_fail_at(r, KW_ERR_COUNT_TOO_LARGE, prefix_offset);
