@@ -1,0 +1,226 @@
+/*
+ * kwire messages: the runtime under the generated views of every request,
+ * response and embedded structure (kwire/messages.h).
+ *
+ * A generated decode function validates the whole message in one walk and
+ * fills a view struct: scalars as members, strings and bytes as slices into
+ * the buffer, arrays as kw_array windows that iterators walk again on
+ * demand. Nothing is copied or allocated.
+ *
+ * Beside the typed views, every message has a description (kw_message_info)
+ * that a generic walker follows: it renders messages as JSON, names the
+ * field path of an error, and lets tools visit any message without knowing
+ * its type at compile time.
+ */
+#ifndef KWIRE_MESSAGE_H
+#define KWIRE_MESSAGE_H
+
+#include "cursor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- arrays ------------------------------------------------------------ */
+
+/** Element types of arrays, and field types in descriptions. */
+typedef enum kw_type {
+    KW_TYPE_BOOL,
+    KW_TYPE_INT8,
+    KW_TYPE_INT16,
+    KW_TYPE_UINT16,
+    KW_TYPE_INT32,
+    KW_TYPE_INT64,
+    KW_TYPE_FLOAT64,
+    KW_TYPE_UUID,
+    KW_TYPE_STRING,
+    KW_TYPE_BYTES,
+    KW_TYPE_RECORDS,
+    KW_TYPE_STRUCT,
+} kw_type;
+
+/**
+ * A validated array inside a decoded message: count elements between ptr
+ * and end. count is -1 for a null array (ptr NULL then).
+ */
+typedef struct kw_array {
+    int32_t count;
+    int16_t version;      /* version of the message, for struct elements */
+    uint8_t flexible;     /* elements use compact encodings */
+    uint8_t elem_type;    /* kw_type of the elements */
+    const uint8_t *base;  /* start of the decoded buffer, for offsets */
+    const uint8_t *ptr;   /* first element */
+    const uint8_t *end;   /* one past the last element */
+} kw_array;
+
+/** Walks the elements of a kw_array. */
+typedef struct kw_array_iter {
+    kw_reader r;
+    int32_t left;
+    int16_t version;
+    uint8_t flexible;
+} kw_array_iter;
+
+/** True when the array is null (as opposed to empty). */
+static inline bool kw_array_is_null(const kw_array *a) { return a->count < 0; }
+/** Number of elements; 0 for a null array. */
+static inline int32_t kw_array_len(const kw_array *a) { return a->count < 0 ? 0 : a->count; }
+
+/** Starts a walk over the elements of a. */
+KW_API void kw_array_iter_init(kw_array_iter *it, const kw_array *a);
+/* Next element of an array of that type; false at the end. */
+KW_API bool kw_array_next_bool(kw_array_iter *it, bool *out);
+KW_API bool kw_array_next_i8(kw_array_iter *it, int8_t *out);
+KW_API bool kw_array_next_i16(kw_array_iter *it, int16_t *out);
+KW_API bool kw_array_next_i32(kw_array_iter *it, int32_t *out);
+KW_API bool kw_array_next_i64(kw_array_iter *it, int64_t *out);
+KW_API bool kw_array_next_uuid(kw_array_iter *it, kw_uuid *out);
+KW_API bool kw_array_next_string(kw_array_iter *it, kw_slice *out);
+/** Element i of an array of int32 (fixed size: random access), 0 if out of range. */
+KW_API int32_t kw_array_get_i32(const kw_array *a, int32_t i);
+
+/* ---- descriptions ------------------------------------------------------ */
+
+/** Versions from lo to hi inclusive; lo > hi for none. */
+typedef struct kw_versions {
+    int16_t lo, hi;
+} kw_versions;
+
+static inline bool kw_versions_has(kw_versions r, int16_t v) { return v >= r.lo && v <= r.hi; }
+
+struct kw_struct_info;
+
+/** One field as the definitions give it. */
+typedef struct kw_field_info {
+    const char *name;
+    uint8_t type;                      /* kw_type of the field or of its elements */
+    uint8_t is_array;
+    uint8_t never_flexible;            /* keeps classic encoding in flexible versions */
+    uint8_t ignorable;
+    kw_versions versions;              /* present in */
+    kw_versions nullable;              /* may be null in */
+    kw_versions tagged;                /* travels as a tagged field in */
+    int32_t tag;                       /* its tag, -1 when never tagged */
+    const struct kw_struct_info *sub;  /* struct type (KW_TYPE_STRUCT) */
+    const char *default_value;         /* as written in the definition; NULL: zero */
+} kw_field_info;
+
+/** A struct: its fields in wire order. */
+typedef struct kw_struct_info {
+    const char *name;
+    const kw_field_info *fields;
+    uint16_t field_count;
+} kw_struct_info;
+
+typedef enum kw_message_kind {
+    KW_MSG_REQUEST,
+    KW_MSG_RESPONSE,
+    KW_MSG_HEADER,
+    KW_MSG_DATA,
+    KW_MSG_RECORD, /* KRaft metadata log record */
+} kw_message_kind;
+
+struct kw_decode_error;
+
+/** A message: name, kind, versions, the root struct and its typed decoder. */
+typedef struct kw_message_info {
+    const char *name;       /* "ProduceRequest" */
+    uint8_t kind;           /* kw_message_kind */
+    int16_t api_key;        /* API key, or record type for KW_MSG_RECORD; -1 otherwise */
+    kw_versions versions;   /* valid versions */
+    int16_t first_flexible; /* -1 when never flexible */
+    const kw_struct_info *root;
+    /** The generated decoder; view points at the message's view struct. */
+    kw_err (*decode)(kw_reader *r, int16_t version, void *view, struct kw_decode_error *err);
+    size_t view_size;       /* sizeof the view struct */
+} kw_message_info;
+
+/** Every message kwire knows, and how many (*count). */
+KW_API const kw_message_info *const *kw_messages(size_t *count);
+/** The request (response = false) or response of an API key; NULL if unknown. */
+KW_API const kw_message_info *kw_message_for_api(int16_t api_key, bool response);
+/** A message by name ("ProduceRequest", "TopicRecord"); NULL if unknown. */
+KW_API const kw_message_info *kw_message_by_name(const char *name);
+
+/* ---- the generic walker ------------------------------------------------- */
+
+/** A scalar or slice value handed to a visitor. */
+typedef struct kw_value {
+    uint8_t type;   /* kw_type */
+    bool is_null;   /* strings, bytes, records, arrays, structs */
+    union {
+        bool b;
+        int64_t i;  /* every integer type */
+        double f;
+        kw_uuid uuid;
+        kw_slice s; /* string, bytes, records */
+    } u;
+} kw_value;
+
+/**
+ * Callbacks of kw_walk; any may be NULL. field is the field's description
+ * (NULL for array elements); index is the element index inside an array,
+ * -1 otherwise. Returning non-zero from a callback stops the walk.
+ */
+typedef struct kw_visitor {
+    int (*value)(void *ctx, const kw_field_info *field, int32_t index, const kw_value *v);
+    int (*struct_begin)(void *ctx, const kw_field_info *field, int32_t index, bool is_null);
+    int (*struct_end)(void *ctx, const kw_field_info *field, int32_t index);
+    int (*array_begin)(void *ctx, const kw_field_info *field, int32_t count);
+    int (*array_end)(void *ctx, const kw_field_info *field);
+    /** A tagged field the definitions do not know for this version. */
+    int (*unknown_tag)(void *ctx, uint32_t tag, kw_slice data);
+} kw_visitor;
+
+/** Room for a field path such as ".topic_data[0].partition_data[2].records". */
+#define KW_PATH_MAX 256
+
+/**
+ * A message decode error: what (code), where (byte offset from the start
+ * of the reader's buffer), in which message and version, and the path of
+ * the field (".topic_data[0].partition_data[2].records"; "" for the
+ * message's own tagged fields or when the message could not start).
+ */
+typedef struct kw_decode_error {
+    kw_err code;
+    size_t offset;
+    const kw_message_info *message;
+    int16_t version;
+    char path[KW_PATH_MAX];
+} kw_decode_error;
+
+/**
+ * Formats an error as "ProduceRequest v9 .topic_data[0].records: TRUNCATED
+ * (the field needs more bytes than are left) at byte 57" into buf; returns
+ * what snprintf returns.
+ */
+KW_API int kw_decode_error_format(const kw_decode_error *err, char *buf, size_t cap);
+
+/**
+ * Walks a message of the given version from r, calling the visitor (vis
+ * may be NULL to only validate). On failure returns the error code and
+ * fills err (may be NULL). A visitor that stops the walk gets KW_OK back
+ * with r left where it stopped.
+ */
+KW_API kw_err kw_walk(const kw_message_info *m, int16_t version, kw_reader *r,
+                      const kw_visitor *vis, void *ctx, kw_decode_error *err);
+
+/**
+ * Fills err (may be NULL) for a decode of m that failed: re-walks from
+ * start (the reader as it was before the decode began) to find the field
+ * path; code and offset are those of failed (the reader after the failed
+ * decode). Generated decoders call it on their error path only, so success
+ * pays nothing for paths.
+ */
+KW_API void kw_message_diagnose(const kw_message_info *m, int16_t version, const kw_reader *start,
+                                const kw_reader *failed, kw_decode_error *err);
+
+/** Next tagged field of a validated section that s does not know in version. */
+KW_API bool kw_tag_iter_next_unknown(kw_tag_iter *it, const kw_struct_info *s, int16_t version,
+                                     kw_tagged_field *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWIRE_MESSAGE_H */

@@ -1,0 +1,78 @@
+/*
+ * kwire internals shared by the library sources and the generated message
+ * code. Not installed.
+ */
+#ifndef KWIRE_INTERNAL_H
+#define KWIRE_INTERNAL_H
+
+#include "kwire/message.h"
+
+/* An empty, non-null slice: the default of a non-nullable string. */
+static inline kw_slice kw_empty_slice_(void)
+{
+    static const uint8_t none[1];
+    kw_slice s = {none, 0};
+    return s;
+}
+
+/* Opens an array window at the reader's position after its count was read. */
+static inline kw_array kw_array_begin_(const kw_reader *r, int32_t count, int16_t version,
+                                       int flexible, kw_type elem_type)
+{
+    kw_array a;
+    a.count = count;
+    a.version = version;
+    a.flexible = (uint8_t)(flexible != 0);
+    a.elem_type = (uint8_t)elem_type;
+    a.base = r->base;
+    a.ptr = count < 0 ? NULL : r->pos;
+    a.end = a.ptr;
+    return a;
+}
+
+/* Closes the window after its elements were validated. */
+static inline void kw_array_end_(const kw_reader *r, kw_array *a)
+{
+    if (a->ptr)
+        a->end = r->pos;
+}
+
+/* Validates and skips the elements of a primitive-typed array. */
+void kw_array_skip_elements_(kw_reader *r, const kw_array *a);
+
+/* A tagged-field section: the one-byte empty section inline, the rest out of line. */
+static inline kw_tagged_fields kw_read_tagged_fields_fast_(kw_reader *r)
+{
+    if (KW_LIKELY(r->pos < r->end && r->pos[0] == 0)) {
+        kw_tagged_fields tf = {0, {r->pos + 1, 0}};
+        r->pos++;
+        return tf;
+    }
+    return kw_read_tagged_fields(r);
+}
+
+/* A reader over one tagged field's bytes, with offsets of the whole buffer. */
+static inline kw_reader kw_tag_reader_(const kw_reader *r, kw_slice data)
+{
+    kw_reader t;
+    t.base = r->base;
+    t.pos = data.ptr;
+    t.end = data.ptr + data.len;
+    t.err = KW_OK;
+    t.err_offset = 0;
+    return t;
+}
+
+/* A known tagged field must fill its bytes exactly; its error becomes the parent's. */
+static inline void kw_tag_reader_done_(kw_reader *r, kw_reader *t)
+{
+    kw_reader_expect_end(t);
+    if (!kw_reader_ok(t))
+        kw_reader_fail_at(r, t->err, t->err_offset);
+}
+
+/* Reports a version outside the message's range. */
+kw_err kw_decode_unsupported_(const kw_message_info *m, int16_t version, kw_reader *r,
+                              kw_decode_error *err);
+
+#endif /* KWIRE_INTERNAL_H */
