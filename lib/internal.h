@@ -71,6 +71,10 @@ static inline void kw_tag_reader_done_(kw_reader *r, kw_reader *t)
         kw_reader_fail_at(r, t->err, t->err_offset);
 }
 
+/* Fills err (if not NULL) with r's error, the message, version and path. */
+void kw_decode_error_fill_(kw_decode_error *err, const kw_message_info *m, int16_t version,
+                           const kw_reader *r, const char *path);
+
 /* Reports a version outside the message's range. */
 kw_err kw_decode_unsupported_(const kw_message_info *m, int16_t version, kw_reader *r,
                               kw_decode_error *err);

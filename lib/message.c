@@ -97,13 +97,7 @@ kw_err kw_decode_unsupported_(const kw_message_info *m, int16_t version, kw_read
                               kw_decode_error *err)
 {
     kw_reader_fail(r, KW_ERR_UNSUPPORTED_VERSION);
-    if (err) {
-        err->code = r->err;
-        err->offset = r->err_offset;
-        err->message = m;
-        err->version = version;
-        err->path[0] = '\0';
-    }
+    kw_decode_error_fill_(err, m, version, r, "");
     return r->err;
 }
 
@@ -378,8 +372,8 @@ static void walk_struct(struct walk *w, kw_reader *r, const kw_struct_info *st)
         walk_tags(w, r, st);
 }
 
-static void fill_error(kw_decode_error *err, const kw_message_info *m, int16_t version,
-                       const kw_reader *r, const char *path)
+void kw_decode_error_fill_(kw_decode_error *err, const kw_message_info *m, int16_t version,
+                           const kw_reader *r, const char *path)
 {
     if (!err)
         return;
@@ -405,7 +399,7 @@ kw_err kw_walk(const kw_message_info *m, int16_t version, kw_reader *r, const kw
         walk_struct(&w, r, m->root);
     if (kw_reader_ok(r))
         return KW_OK;
-    fill_error(err, m, version, r, w.failed ? w.fail_path : "");
+    kw_decode_error_fill_(err, m, version, r, w.failed ? w.fail_path : "");
     return r->err;
 }
 
@@ -422,7 +416,7 @@ void kw_message_diagnose(const kw_message_info *m, int16_t version, const kw_rea
     if (kw_reader_ok(&again))
         walk_struct(&w, &again, m->root);
     /* The typed decoder's code and offset stand; the walk adds the path. */
-    fill_error(err, m, version, failed, w.failed ? w.fail_path : "");
+    kw_decode_error_fill_(err, m, version, failed, w.failed ? w.fail_path : "");
 }
 
 bool kw_tag_iter_next_unknown(kw_tag_iter *it, const kw_struct_info *s, int16_t version,
