@@ -290,6 +290,8 @@ static void walk_field(struct walk *w, kw_reader *r, const kw_field_info *f)
         return;
     if (w->vis && w->vis->array_begin && stop(w, w->vis->array_begin(w->ctx, f, count)))
         return;
+    if (count < 0)
+        return; /* a null array: no elements, no array_end */
     for (int32_t i = 0; i < count; i++) {
         w->path[w->depth - 1].index = i;
         if (f->type == KW_TYPE_STRUCT) {

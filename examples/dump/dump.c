@@ -10,25 +10,33 @@
 #include <string.h>
 
 #include "kwire/kwire.h"
+#include "kwire/messages.h"
 
 struct options {
     size_t max_frame;
-    int quiet_errors;
+    int16_t response_key; /* -1 unless --response */
+    int16_t response_version;
 };
 
 static void usage(FILE *to)
 {
     fprintf(to,
             "usage: kwire-dump [options] [FILE...]\n"
-            "Reads Kafka request frames (int32 size prefix, then the frame), one or many\n"
-            "per file, from each FILE or from standard input ('-' or no FILE), and prints\n"
+            "Reads Kafka frames (int32 size prefix, then the frame), one or many per file,\n"
+            "from each FILE or from standard input ('-' or no FILE), decodes them and prints\n"
             "one JSON object per frame on standard output.\n"
             "\n"
-            "  --max-frame-bytes N  refuse frames larger than N bytes (default %u)\n"
-            "  -h, --help           show this help\n"
+            "Requests describe themselves. A frame whose first four bytes match the\n"
+            "correlation id of an earlier request in the same input is read as that\n"
+            "request's response; --response reads every frame as a response.\n"
             "\n"
-            "On a frame that does not decode, the error, its byte offset, the field and a\n"
-            "hex window around the offset go to standard error and the exit status is 1.\n",
+            "  --response KEY VERSION  frames are responses of API KEY at VERSION\n"
+            "  --max-frame-bytes N     refuse frames larger than N bytes (default %u)\n"
+            "  -h, --help              show this help\n"
+            "\n"
+            "On a frame that does not decode, the message, version, field path, byte offset\n"
+            "and a hex window around it go to standard error, the next frame follows, and\n"
+            "the exit status is 1.\n",
             KW_FRAME_MAX_DEFAULT);
 }
 
@@ -69,25 +77,6 @@ static int read_all(FILE *in, uint8_t **out, size_t *len)
     return 0;
 }
 
-static void print_json_string(FILE *out, kw_slice s)
-{
-    if (kw_slice_is_null(s)) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    for (size_t i = 0; i < s.len; i++) {
-        uint8_t c = s.ptr[i];
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(out, "\\u%04x", c); /* bytes, not UTF-8 decoding: keep it lossless */
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 /* Prints up to 16 bytes either side of offset, marking the byte at offset. */
 static void print_hex_window(FILE *to, const uint8_t *buf, size_t len, size_t offset)
 {
@@ -104,74 +93,242 @@ static void print_hex_window(FILE *to, const uint8_t *buf, size_t len, size_t of
 }
 
 static void report_error(const char *name, size_t frame_no, size_t stream_offset,
-                         const uint8_t *frame, size_t frame_len, kw_error e)
+                         const uint8_t *frame, size_t frame_len, kw_err code, size_t offset,
+                         const char *what)
 {
-    fprintf(stderr, "%s: frame %zu (stream offset %zu): %s at byte %zu of the frame, field %s: %s\n",
-            name, frame_no, stream_offset, kw_err_name(e.code), e.offset,
-            e.field ? e.field : "(unknown)", kw_err_message(e.code));
-    print_hex_window(stderr, frame, frame_len, e.offset);
+    fprintf(stderr, "%s: frame %zu (stream offset %zu): %s: %s (%s) at byte %zu of the frame\n",
+            name, frame_no, stream_offset, what, kw_err_name(code), kw_err_message(code), offset);
+    print_hex_window(stderr, frame, frame_len, offset);
 }
 
-/* Decodes one frame (its body, after the size prefix); returns 0 on success. */
-static int dump_frame(const char *name, size_t frame_no, size_t stream_offset, const uint8_t *body,
-                      size_t size)
+static void write_stdout(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    fwrite(data, 1, len, stdout);
+}
+
+static void print_slice(kw_slice s) { kw_json_write_string(s, write_stdout, NULL); }
+
+/* Requests seen on this input, so responses can be matched by correlation id. */
+#define PENDING_MAX 1024
+struct pending {
+    int32_t correlation_id;
+    int16_t api_key, api_version;
+    bool used;
+};
+
+struct stream {
+    const char *name;
+    const struct options *opt;
+    struct pending pending[PENDING_MAX];
+    size_t next_slot;
+};
+
+static struct pending *find_pending(struct stream *st, int32_t correlation_id)
+{
+    for (size_t i = 0; i < PENDING_MAX; i++)
+        if (st->pending[i].used && st->pending[i].correlation_id == correlation_id)
+            return &st->pending[i];
+    return NULL;
+}
+
+static void remember(struct stream *st, const kw_request_header *h)
+{
+    struct pending *p = &st->pending[st->next_slot++ % PENDING_MAX];
+    p->correlation_id = h->correlation_id;
+    p->api_key = h->api_key;
+    p->api_version = h->api_version;
+    p->used = true;
+}
+
+static void print_frame_start(struct stream *st, size_t frame_no, size_t stream_offset,
+                              size_t size, const char *direction, int16_t key, int16_t version,
+                              int32_t correlation_id)
+{
+    const kw_api_info *api = kw_api_lookup(key);
+    printf("{\"source\":");
+    print_slice((kw_slice){(const uint8_t *)st->name, strlen(st->name)});
+    printf(",\"frame\":%zu,\"offset\":%zu,\"size\":%zu,\"direction\":\"%s\"", frame_no,
+           stream_offset, size, direction);
+    printf(",\"api_key\":%d,\"api_name\":\"%s\",\"api_version\":%d,\"correlation_id\":%d", key,
+           api ? api->name : "unknown", version, correlation_id);
+}
+
+/* Decodes the message after a header, then prints it; returns 0 on success. */
+static int dump_body(struct stream *st, size_t frame_no, size_t stream_offset, const uint8_t *body,
+                     size_t size, kw_reader *r, const kw_message_info *m, int16_t version)
+{
+    kw_decode_error err;
+    kw_message msg;
+    kw_reader check = *r;
+    if (!m) {
+        report_error(st->name, frame_no, stream_offset, body, size, KW_ERR_UNKNOWN_API_KEY,
+                     kw_reader_offset(r), "message");
+        return -1;
+    }
+    if (kw_message_decode(m, &check, version, &msg, &err) != KW_OK) {
+        char what[KW_PATH_MAX + 64];
+        snprintf(what, sizeof what, "%s v%d %s", m->name, version,
+                 err.path[0] ? err.path : "(after the last field)");
+        report_error(st->name, frame_no, stream_offset, body, size, err.code, err.offset, what);
+        return -1;
+    }
+    printf(",\"body\":");
+    fflush(stdout);
+    kw_json_write_message(m, version, r, KW_JSON_RECORDS | KW_JSON_VERIFY_CRC, write_stdout, NULL,
+                          NULL);
+    printf("}\n");
+    return 0;
+}
+
+static int dump_request(struct stream *st, size_t frame_no, size_t stream_offset,
+                        const uint8_t *body, size_t size)
 {
     kw_reader r;
     kw_request_header h;
     kw_error e;
     kw_reader_init(&r, body, size);
     if (kw_request_header_parse(&r, &h, &e) != KW_OK) {
-        report_error(name, frame_no, stream_offset, body, size, e);
+        char what[64];
+        snprintf(what, sizeof what, "request header .%s", e.field ? e.field : "?");
+        report_error(st->name, frame_no, stream_offset, body, size, e.code, e.offset, what);
         return -1;
     }
-    const kw_api_info *api = kw_api_lookup(h.api_key);
-    printf("{\"source\":");
-    print_json_string(stdout, (kw_slice){(const uint8_t *)name, strlen(name)});
-    printf(",\"frame\":%zu,\"offset\":%zu,\"size\":%zu,\"type\":\"request\"", frame_no,
-           stream_offset, size);
-    printf(",\"api_key\":%d,\"api_name\":\"%s\",\"api_version\":%d", h.api_key,
-           api ? api->name : "unknown", h.api_version);
-    printf(",\"version_supported\":%s",
-           kw_api_version_supported(h.api_key, h.api_version) ? "true" : "false");
-    printf(",\"header_version\":%d,\"correlation_id\":%d", h.header_version, h.correlation_id);
-    printf(",\"client_id\":");
-    print_json_string(stdout, h.client_id);
-    printf(",\"header_tagged_fields\":%u,\"body_bytes\":%zu}\n", h.tagged.count,
-           kw_reader_remaining(&r));
-    return 0;
+    remember(st, &h);
+    print_frame_start(st, frame_no, stream_offset, size, "request", h.api_key, h.api_version,
+                      h.correlation_id);
+    printf(",\"header_version\":%d,\"client_id\":", h.header_version);
+    print_slice(h.client_id);
+    if (!kw_api_version_supported(h.api_key, h.api_version)) {
+        printf(",\"error\":\"UNSUPPORTED_VERSION\"}\n");
+        report_error(st->name, frame_no, stream_offset, body, size, KW_ERR_UNSUPPORTED_VERSION, 2,
+                     "request header .api_version");
+        return -1;
+    }
+    int rc = dump_body(st, frame_no, stream_offset, body, size, &r,
+                       kw_message_for_api(h.api_key, false), h.api_version);
+    if (rc)
+        printf(",\"error\":\"decode\"}\n");
+    return rc;
+}
+
+static int dump_response(struct stream *st, size_t frame_no, size_t stream_offset,
+                         const uint8_t *body, size_t size, int16_t key, int16_t version)
+{
+    kw_reader r;
+    kw_response_header h;
+    kw_error e;
+    kw_reader_init(&r, body, size);
+    int hv = kw_response_header_version(key, version);
+    if (hv < 0 || kw_response_header_read(&r, hv, &h, &e) != KW_OK) {
+        report_error(st->name, frame_no, stream_offset, body, size,
+                     hv < 0 ? KW_ERR_UNKNOWN_API_KEY : e.code, hv < 0 ? 0 : e.offset,
+                     "response header");
+        return -1;
+    }
+    /* KIP-511: an ApiVersions error answer comes as a v0 body whatever was asked. */
+    int16_t body_version = version;
+    if (key == KW_API_API_VERSIONS && kw_reader_remaining(&r) >= 2 && kw_load_be16(r.pos) != 0)
+        body_version = 0;
+    print_frame_start(st, frame_no, stream_offset, size, "response", key, version,
+                      h.correlation_id);
+    printf(",\"header_version\":%d", hv);
+    int rc = dump_body(st, frame_no, stream_offset, body, size, &r,
+                       kw_message_for_api(key, true), body_version);
+    if (rc)
+        printf(",\"error\":\"decode\"}\n");
+    return rc;
+}
+
+/* Whether the frame decodes whole as a request, or as the response of p. */
+static bool decodes_as(const uint8_t *body, size_t size, const struct pending *p)
+{
+    kw_reader r;
+    kw_message msg;
+    kw_reader_init(&r, body, size);
+    if (!p) {
+        kw_request_header h;
+        return kw_request_header_parse(&r, &h, NULL) == KW_OK &&
+               kw_request_decode(&r, h.api_key, h.api_version, &msg, NULL) == KW_OK;
+    }
+    kw_response_header h;
+    int hv = kw_response_header_version(p->api_key, p->api_version);
+    return hv >= 0 && kw_response_header_read(&r, hv, &h, NULL) == KW_OK &&
+           kw_response_decode(&r, p->api_key, p->api_version, &msg, NULL) == KW_OK;
+}
+
+/* Decodes one frame (its body, after the size prefix); returns 0 on success. */
+static int dump_frame(struct stream *st, size_t frame_no, size_t stream_offset,
+                      const uint8_t *body, size_t size)
+{
+    const struct options *opt = st->opt;
+    if (opt->response_key >= 0)
+        return dump_response(st, frame_no, stream_offset, body, size, opt->response_key,
+                             opt->response_version);
+    /*
+     * A response starts with the correlation id where a request has its key
+     * and version, so a match alone can mislead (Produce v7 starts with the
+     * int32 7): a matched frame is a response when it decodes as one, or
+     * when it does not decode as a request either.
+     */
+    struct pending *p = size >= 4 ? find_pending(st, (int32_t)kw_load_be32(body)) : NULL;
+    if (p && (decodes_as(body, size, p) || !decodes_as(body, size, NULL))) {
+        struct pending match = *p;
+        p->used = false;
+        return dump_response(st, frame_no, stream_offset, body, size, match.api_key,
+                             match.api_version);
+    }
+    return dump_request(st, frame_no, stream_offset, body, size);
 }
 
 /* Splits a stream into frames; returns the number of frames that failed. */
 static size_t dump_stream(const char *name, const uint8_t *buf, size_t len,
                           const struct options *opt)
 {
+    static struct stream st;
+    memset(&st, 0, sizeof st);
+    st.name = name;
+    st.opt = opt;
     size_t at = 0, frame_no = 0, failed = 0;
     while (at < len) {
         kw_frame f;
-        kw_frame_status st = kw_frame_split(buf + at, len - at, opt->max_frame, &f);
-        if (st == KW_FRAME_INVALID) {
+        kw_frame_status status = kw_frame_split(buf + at, len - at, opt->max_frame, &f);
+        if (status == KW_FRAME_INVALID) {
             fprintf(stderr, "%s: frame %zu (stream offset %zu): %s: %s; stopping this input\n", name,
                     frame_no, at, kw_err_name(f.err), kw_err_message(f.err));
             return failed + 1;
         }
-        if (st == KW_FRAME_NEED_MORE) {
+        if (status == KW_FRAME_NEED_MORE) {
             fprintf(stderr, "%s: frame %zu (stream offset %zu): input ends inside a frame "
                     "(%zu of %zu bytes)\n", name, frame_no, at, len - at, f.total);
             return failed + 1;
         }
-        if (dump_frame(name, frame_no, at, f.body, f.size) != 0)
+        if (dump_frame(&st, frame_no, at, f.body, f.size) != 0)
             failed++;
+        fflush(stdout);
         at += f.total;
         frame_no++;
     }
     return failed;
 }
 
+static int parse_int(const char *text, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || *end || end == text || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    struct options opt = {KW_FRAME_MAX_DEFAULT, 0};
+    struct options opt = {KW_FRAME_MAX_DEFAULT, -1, 0};
     static const struct option longopts[] = {
         {"max-frame-bytes", required_argument, NULL, 'm'},
+        {"response", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -188,6 +345,18 @@ int main(int argc, char **argv)
                 return 2;
             }
             opt.max_frame = (size_t)v;
+            break;
+        }
+        case 'r': {
+            long key, version;
+            if (optind >= argc || parse_int(optarg, 0, 32767, &key) ||
+                parse_int(argv[optind], 0, 32767, &version)) {
+                fprintf(stderr, "kwire-dump: --response wants KEY VERSION\n");
+                return 2;
+            }
+            optind++;
+            opt.response_key = (int16_t)key;
+            opt.response_version = (int16_t)version;
             break;
         }
         case 'h':

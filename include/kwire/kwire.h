@@ -9,5 +9,7 @@
 #include "api.h"
 #include "header.h"
 #include "records.h"
+#include "message.h"
+#include "json.h"
 
 #endif /* KWIRE_KWIRE_H */
