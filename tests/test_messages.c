@@ -157,6 +157,13 @@ static kw_err decode_body(const struct vector *v, const uint8_t *body, size_t le
     return kw_request_decode(&r, h.api_key, h.api_version, msg, err);
 }
 
+static void free_vectors(struct vector *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].bytes);
+    free(v);
+}
+
 /*
  * librdkafka's mock broker answers ApiVersions v3 with error 35 in a body
  * that is neither v0 nor v3 (see tests/vectors/README.md). Those frames
@@ -196,6 +203,7 @@ Test(messages, real_vectors_decode)
         checked++;
     }
     cr_log_info("%zu real-client frames decoded", checked);
+    free_vectors(vs, n);
 }
 
 /* Typed decoder and walker agree on a failing input: same code, same offset. */
@@ -261,6 +269,7 @@ Test(messages, real_vectors_every_truncation)
         }
     }
     kwt_guard_close(&g);
+    free_vectors(vs, n);
 }
 
 /* ---- generated instances of every message and version ------------------- */
