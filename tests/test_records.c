@@ -8,11 +8,27 @@
 #include <criterion/parameterized.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "guard.h"
 #include "kwire/crc.h"
 #include "kwire/records.h"
+
+/*
+ * The exhaustive loops below make hundreds of thousands of checks, and
+ * --full-stats reports every Criterion assertion made; these evaluate the
+ * same Criterion assertion only when it is about to fail.
+ */
+#define KWT_EQ(a, b, ...) do { if (!((a) == (b))) cr_assert_eq((a), (b), __VA_ARGS__); } while (0)
+#define KWT_NE(a, b, ...) do { if (!((a) != (b))) cr_assert_neq((a), (b), __VA_ARGS__); } while (0)
+#define KWT_LT(a, b, ...) do { if (!((a) < (b))) cr_assert_lt((a), (b), __VA_ARGS__); } while (0)
+#define KWT_TRUE(c, ...) do { if (!(c)) cr_assert((c), __VA_ARGS__); } while (0)
+#define KWT_STR_EQ(a, b, ...)                                                                     \
+    do {                                                                                          \
+        if (strcmp((a), (b)) != 0)                                                                \
+            cr_assert_str_eq((a), (b), __VA_ARGS__);                                              \
+    } while (0)
 
 /* ---- writer -------------------------------------------------------------- */
 
@@ -37,13 +53,13 @@ typedef struct hdr {
 
 static void w_u8(wbuf *w, uint8_t v)
 {
-    cr_assert(w->n < sizeof w->b, "writer overflow");
+    KWT_TRUE(w->n < sizeof w->b, "writer overflow");
     w->b[w->n++] = v;
 }
 
 static void w_raw(wbuf *w, const void *p, size_t n)
 {
-    cr_assert(n <= sizeof w->b - w->n, "writer overflow");
+    KWT_TRUE(n <= sizeof w->b - w->n, "writer overflow");
     if (n)
         memcpy(w->b + w->n, p, n);
     w->n += n;
@@ -203,22 +219,22 @@ static kw_slice sl(const void *p, size_t n)
 static void expect_bytes(kw_slice got, bs want, const char *field)
 {
     if (want.n < 0) {
-        cr_assert(kw_slice_is_null(got), "%s: want null, got %zu bytes", field, got.len);
+        KWT_TRUE(kw_slice_is_null(got), "%s: want null, got %zu bytes", field, got.len);
         return;
     }
-    cr_assert(!kw_slice_is_null(got), "%s: want %d bytes, got null", field, (int)want.n);
-    cr_assert_eq(got.len, (size_t)want.n, "%s: length %zu, want %d", field, got.len, (int)want.n);
+    KWT_TRUE(!kw_slice_is_null(got), "%s: want %d bytes, got null", field, (int)want.n);
+    KWT_EQ(got.len, (size_t)want.n, "%s: length %zu, want %d", field, got.len, (int)want.n);
     if (want.n > 0)
-        cr_assert_eq(memcmp(got.ptr, want.p, got.len), 0, "%s: bytes differ", field);
+        KWT_EQ(memcmp(got.ptr, want.p, got.len), 0, "%s: bytes differ", field);
 }
 
 static void expect_error(kw_error e, kw_err code, size_t offset, const char *field)
 {
-    cr_assert_eq(e.code, code, "%s: error %s, want %s (offset %zu)", field, kw_err_name(e.code),
+    KWT_EQ(e.code, code, "%s: error %s, want %s (offset %zu)", field, kw_err_name(e.code),
                  kw_err_name(code), e.offset);
-    cr_assert_eq(e.offset, offset, "%s: offset %zu, want %zu", field, e.offset, offset);
-    cr_assert(e.field != NULL, "%s: no field name", field);
-    cr_assert_str_eq(e.field, field, "field named \"%s\", want \"%s\" (offset %zu)", e.field, field,
+    KWT_EQ(e.offset, offset, "%s: offset %zu, want %zu", field, e.offset, offset);
+    KWT_TRUE(e.field != NULL, "%s: no field name", field);
+    KWT_STR_EQ(e.field, field, "field named \"%s\", want \"%s\" (offset %zu)", e.field, field,
                      offset);
 }
 
@@ -230,10 +246,10 @@ static kw_batch only_batch(const uint8_t *p, size_t n)
     kw_batch_iter_init(&it, sl(p, n), KW_VERIFY_CRC);
     int rc = kw_batch_iter_next(&it, &b);
     kw_error e = kw_batch_iter_error(&it);
-    cr_assert_eq(rc, 1, "batch: rc %d, error %s at %zu (%s)", rc, kw_err_name(e.code), e.offset,
+    KWT_EQ(rc, 1, "batch: rc %d, error %s at %zu (%s)", rc, kw_err_name(e.code), e.offset,
                  e.field ? e.field : "-");
-    cr_assert_eq(kw_batch_iter_next(&it, &b), 0, "batch: more than one entry");
-    cr_assert_eq(kw_batch_iter_partial(&it), 0, "batch: partial tail");
+    KWT_EQ(kw_batch_iter_next(&it, &b), 0, "batch: more than one entry");
+    KWT_EQ(kw_batch_iter_partial(&it), 0, "batch: partial tail");
     return b;
 }
 
@@ -254,7 +270,7 @@ typedef struct vec {
     wbuf w;
     size_t ends[8]; /* where each entry ends */
     size_t nentries;
-    size_t rec_ends[8]; /* where each record of the first batch ends, in its region */
+    size_t rec_ends[32]; /* where each record of the first batch ends, in its region */
     size_t nrecs;
 } vec;
 
@@ -401,7 +417,7 @@ static void expect_record(kw_record_iter *it, kw_record *rec, int32_t idx)
 {
     int rc = kw_record_iter_next(it, rec);
     kw_error e = kw_record_iter_error(it);
-    cr_assert_eq(rc, 1, "records[%d]: rc %d, error %s at %zu (%s)", (int)idx, rc,
+    KWT_EQ(rc, 1, "records[%d]: rc %d, error %s at %zu (%s)", (int)idx, rc,
                  kw_err_name(e.code), e.offset, e.field ? e.field : "-");
 }
 
@@ -720,9 +736,9 @@ static void check_prefix(const uint8_t *buf, size_t n, void *ctx_)
     for (size_t i = 0; i < whole; i++) {
         int rc = kw_batch_iter_next(&it, &b);
         kw_error e = kw_batch_iter_error(&it);
-        cr_assert_eq(rc, 1, "prefix %zu: entry %zu rc %d (%s at %zu)", n, i, rc,
+        KWT_EQ(rc, 1, "prefix %zu: entry %zu rc %d (%s at %zu)", n, i, rc,
                      kw_err_name(e.code), e.offset);
-        cr_assert_eq(b.pos, 7 + done, "prefix %zu: entry %zu pos", n, i);
+        KWT_EQ(b.pos, 7 + done, "prefix %zu: entry %zu pos", n, i);
         done = v->ends[i];
         if (b.magic == 2 && kw_record_batch_compression(&b.v2) == KW_COMPRESSION_NONE) {
             kw_record_iter ri;
@@ -732,17 +748,17 @@ static void check_prefix(const uint8_t *buf, size_t n, void *ctx_)
             while ((rc = kw_record_iter_next(&ri, &rec)) == 1)
                 count++;
             e = kw_record_iter_error(&ri);
-            cr_assert_eq(rc, 0, "prefix %zu: entry %zu records: %s at %zu (%s)", n, i,
+            KWT_EQ(rc, 0, "prefix %zu: entry %zu records: %s at %zu (%s)", n, i,
                          kw_err_name(e.code), e.offset, e.field ? e.field : "-");
-            cr_assert_eq(count, b.v2.record_count, "prefix %zu: entry %zu record count", n, i);
+            KWT_EQ(count, b.v2.record_count, "prefix %zu: entry %zu record count", n, i);
         }
     }
     int rc = kw_batch_iter_next(&it, &b);
     kw_error e = kw_batch_iter_error(&it);
-    cr_assert_eq(rc, 0, "prefix %zu of %zu: rc %d (%s at %zu, %s)", n, v->w.n, rc,
+    KWT_EQ(rc, 0, "prefix %zu of %zu: rc %d (%s at %zu, %s)", n, v->w.n, rc,
                  kw_err_name(e.code), e.offset, e.field ? e.field : "-");
-    cr_assert_eq(kw_batch_iter_partial(&it), n - done, "prefix %zu: partial bytes", n);
-    cr_assert_eq(kw_batch_iter_next(&it, &b), 0, "prefix %zu: the end stays", n);
+    KWT_EQ(kw_batch_iter_partial(&it), n - done, "prefix %zu: partial bytes", n);
+    KWT_EQ(kw_batch_iter_next(&it, &b), 0, "prefix %zu: the end stays", n);
 }
 
 ParameterizedTestParameters(records, every_prefix)
@@ -772,17 +788,16 @@ ParameterizedTestParameters(records, record_region_cut)
     return cr_make_param_array(int, ids, sizeof ids / sizeof ids[0]);
 }
 
-ParameterizedTest(int *id, records, record_region_cut)
+/* The region of v's first (only) batch cut at every byte, as above. */
+static void cut_every_record(const vec *v)
 {
-    vec v;
-    build(*id, &v);
-    size_t region = v.w.n - 61;
+    size_t region = v->w.n - 61;
     kwt_guard g;
-    kwt_guard_open(&g, v.w.n);
+    kwt_guard_open(&g, v->w.n);
     for (size_t cut = 0; cut < region; cut++) {
         uint8_t tmp[4096];
         size_t len = 61 + cut;
-        memcpy(tmp, v.w.b, len);
+        memcpy(tmp, v->w.b, len);
         put_be32(tmp + 8, (uint32_t)(len - 12));
         fix_v2_crc(tmp, len);
         const uint8_t *p = kwt_guard_place(&g, tmp, len);
@@ -792,24 +807,33 @@ ParameterizedTest(int *id, records, record_region_cut)
         kw_record_iter_init(&it, &b.v2);
 
         size_t j = 0, start = 0;
-        while (j < v.nrecs && v.rec_ends[j] <= cut)
-            start = v.rec_ends[j++];
+        while (j < v->nrecs && v->rec_ends[j] <= cut)
+            start = v->rec_ends[j++];
         for (size_t k = 0; k < j; k++)
             expect_record(&it, &rec, (int32_t)k);
-        cr_assert_eq(kw_record_iter_next(&it, &rec), -1, "cut at %zu: record %zu", cut, j);
+        KWT_EQ(kw_record_iter_next(&it, &rec), -1, "cut at %zu: record %zu", cut, j);
         kw_error e = kw_record_iter_error(&it);
         char field[32];
-        if (cut == start) {
+        snprintf(field, sizeof field, "records[%zu].length", j);
+        size_t varint = 1; /* the record's length varint, in the uncut bytes */
+        while (v->w.b[61 + start + varint - 1] & 0x80)
+            varint++;
+        if (cut == start)
             expect_error(e, KW_ERR_RECORD_COUNT, 61 + cut, "record_count");
-        } else {
-            /* Lengths here are one-byte varints, so the body starts one byte in. */
-            cr_assert_lt(p[61 + start], 0x80, "record %zu length is one byte", j);
-            snprintf(field, sizeof field, "records[%zu].length", j);
-            expect_error(e, KW_ERR_TRUNCATED, 61 + start + 1, field);
-        }
-        cr_assert_eq(kw_record_iter_next(&it, &rec), -1, "cut at %zu: error latched", cut);
+        else if (cut < start + varint)
+            expect_error(e, KW_ERR_TRUNCATED, 61 + start, field); /* the varint runs off */
+        else
+            expect_error(e, KW_ERR_TRUNCATED, 61 + start + varint, field); /* the body does */
+        KWT_EQ(kw_record_iter_next(&it, &rec), -1, "cut at %zu: error latched", cut);
     }
     kwt_guard_close(&g);
+}
+
+ParameterizedTest(int *id, records, record_region_cut)
+{
+    vec v;
+    build(*id, &v);
+    cut_every_record(&v);
 }
 
 /* ---- CRC ---------------------------------------------------------------------- */
@@ -831,16 +855,19 @@ ParameterizedTestParameters(records, crc_flips)
     return cr_make_param_array(int, ids, V_COUNT_);
 }
 
-ParameterizedTest(int *id, records, crc_flips)
+/*
+ * Flips bits of every byte the CRC covers (and of the crc field): with
+ * verification each flip is caught, without it none is reported as BAD_CRC.
+ * v2 tells whether v holds v2 batches or legacy messages.
+ */
+static void flip_every_covered_byte(const vec *vp, bool v2)
 {
     static const uint8_t masks[] = {0x01, 0x80, 0xff};
-    vec v;
-    build(*id, &v);
+    const vec v = *vp;
     for (size_t i = 0; i < v.w.n; i++) {
         size_t start;
         size_t e = entry_of(&v, i, &start);
         size_t rel = i - start;
-        bool v2 = is_v2(*id);
         size_t crc_at = v2 ? 17 : 12;
         /* Covered: v2 from attributes (21), legacy from magic (16); plus the crc itself. */
         bool covered = rel >= (v2 ? 21u : 16u) || (rel >= crc_at && rel < crc_at + 4);
@@ -855,9 +882,9 @@ ParameterizedTest(int *id, records, crc_flips)
             kw_batch b;
             kw_batch_iter_init(&it, sl(buf, v.w.n), KW_VERIFY_CRC);
             for (size_t k = 0; k < e; k++)
-                cr_assert_eq(kw_batch_iter_next(&it, &b), 1, "byte %zu ^%02x: entry %zu", i,
+                KWT_EQ(kw_batch_iter_next(&it, &b), 1, "byte %zu ^%02x: entry %zu", i,
                              masks[m], k);
-            cr_assert_eq(kw_batch_iter_next(&it, &b), -1, "byte %zu ^%02x: not caught", i,
+            KWT_EQ(kw_batch_iter_next(&it, &b), -1, "byte %zu ^%02x: not caught", i,
                          masks[m]);
             kw_error err = kw_batch_iter_error(&it);
             /* The masks turn a legacy magic into 0, 1 or no format; never into 2. */
@@ -877,14 +904,21 @@ ParameterizedTest(int *id, records, crc_flips)
             size_t n = 0;
             while ((rc = kw_batch_iter_next(&it, &b)) == 1)
                 n++;
-            cr_assert_neq(kw_batch_iter_error(&it).code, KW_ERR_BAD_CRC,
+            KWT_NE(kw_batch_iter_error(&it).code, KW_ERR_BAD_CRC,
                           "byte %zu ^%02x: CRC checked while off", i, masks[m]);
             if (v2) {
-                cr_assert_eq(rc, 0, "byte %zu ^%02x: unverified walk", i, masks[m]);
-                cr_assert_eq(n, v.nentries, "byte %zu ^%02x: entries", i, masks[m]);
+                KWT_EQ(rc, 0, "byte %zu ^%02x: unverified walk", i, masks[m]);
+                KWT_EQ(n, v.nentries, "byte %zu ^%02x: entries", i, masks[m]);
             }
         }
     }
+}
+
+ParameterizedTest(int *id, records, crc_flips)
+{
+    vec v;
+    build(*id, &v);
+    flip_every_covered_byte(&v, is_v2(*id));
 }
 
 Test(records, crc_standalone)
@@ -1316,4 +1350,119 @@ Test(records, error_names_stay_with_the_iterator)
     kw_record_iter it;
     batch_around(&w, &r, 13, &it);
     expect_record_error(&it, 12, KW_ERR_BAD_RECORD_LENGTH, 61 + r.n - 1, "records[12].length");
+}
+
+/* ---- batches real clients sent ----------------------------------------------- */
+
+/*
+ * Records fields inside captured frames (tests/vectors, the length prefix
+ * included in each file): where the records bytes start in the file, what
+ * the batch holds. All are single uncompressed v2 batches.
+ */
+typedef struct real_vec {
+    char file[72]; /* arrays, not pointers: Criterion may hand parameters to a fresh process */
+    size_t at;
+    int32_t count;
+    int64_t producer_id;
+    char first_key[8];
+} real_vec;
+
+ParameterizedTestParameters(records, real_clients)
+{
+    static real_vec vecs[] = {
+        {"kcat/00007_c01_req_k00-Produce_v7_corr4.bin", 55, 16, -1, "k0"},
+        {"kcat-flexible/00013_c02_req_k00-Produce_v7_corr4.bin", 57, 3, 4242, "k0"},
+        {"confluent/00007_c01_req_k00-Produce_v7_corr4.bin", 66, 14, -1, "k4"},
+        {"confluent-flexible/00017_c02_req_k00-Produce_v7_corr4.bin", 64, 3, 4242, "k0"},
+        {"kafka-python/00007_c02_req_k00-Produce_v7_corr1.bin", 79, 17, -1, "k3"},
+        {"kafka-python/00007_c02_req_k00-Produce_v7_corr1.bin", 1337, 13, -1, "k0"},
+        {"kafkajs/00005_c01_req_k00-Produce_v7_corr2.bin", 63, 17, -1, "k3"},
+        {"kafkajs/00005_c01_req_k00-Produce_v7_corr2.bin", 1117, 13, -1, "k0"},
+        {"kafkajs-flexible/00029_c02_req_k00-Produce_v7_corr2.bin", 62, 2, -1, "k0"},
+        /* A Fetch v11 response from librdkafka's mock broker. */
+        {"kcat/00063_c03_rsp_k01-Fetch_v11_corr9.bin", 873, 16, -1, "k0"},
+    };
+    return cr_make_param_array(real_vec, vecs, sizeof vecs / sizeof vecs[0]);
+}
+
+ParameterizedTest(real_vec *rv, records, real_clients)
+{
+    const char *dir = getenv("KW_SOURCE_DIR");
+    if (!dir)
+        cr_skip_test("KW_SOURCE_DIR is not set (run through meson test)");
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/vectors/%s", dir, rv->file);
+    FILE *f = fopen(path, "rb");
+    cr_assert(f != NULL, "cannot open %s", path);
+    static uint8_t frame[8192];
+    size_t n = fread(frame, 1, sizeof frame, f);
+    fclose(f);
+    cr_assert(rv->at >= 4 && rv->at <= n, "%s: records at %zu of %zu", rv->file, rv->at, n);
+    const uint8_t *lp = frame + rv->at - 4;
+    size_t len = (size_t)lp[0] << 24 | (size_t)lp[1] << 16 | (size_t)lp[2] << 8 | lp[3];
+    cr_assert(len <= n - rv->at && len <= sizeof ((wbuf *)0)->b, "%s: records length %zu",
+              rv->file, len);
+
+    /* Decode in place, the records ending on the guard page, offsets from the frame. */
+    kwt_guard g;
+    kwt_guard_open(&g, len);
+    const uint8_t *p = kwt_guard_place(&g, frame + rv->at, len);
+    kw_batch_iter it;
+    kw_batch b;
+    kw_batch_iter_init_at(&it, sl(p, len), rv->at, KW_VERIFY_CRC);
+    int rc = kw_batch_iter_next(&it, &b);
+    kw_error e = kw_batch_iter_error(&it);
+    cr_assert_eq(rc, 1, "%s: rc %d, %s at %zu (%s)", rv->file, rc, kw_err_name(e.code), e.offset,
+                 e.field ? e.field : "-");
+    cr_assert_eq(b.pos, rv->at, "%s: batch pos", rv->file);
+    cr_assert_eq(b.magic, 2, "%s: magic at %zu", rv->file, rv->at + 16);
+    cr_assert_eq(b.v2.record_count, rv->count, "%s: record_count at %zu", rv->file, rv->at + 57);
+    cr_assert_eq(b.v2.producer_id, rv->producer_id, "%s: producer_id at %zu", rv->file,
+                 rv->at + 43);
+    cr_assert_eq(kw_record_batch_compression(&b.v2), KW_COMPRESSION_NONE, "%s: codec", rv->file);
+
+    vec v;
+    memset(&v, 0, sizeof v);
+    memcpy(v.w.b, p, len);
+    v.w.n = len;
+    v.ends[v.nentries++] = len;
+
+    kw_record_iter ri;
+    kw_record rec;
+    kw_record_iter_init(&ri, &b.v2);
+    int32_t i = 0;
+    while ((rc = kw_record_iter_next(&ri, &rec)) == 1) {
+        if (i == 0)
+            expect_bytes(rec.key, ((bs){rv->first_key, (int32_t)strlen(rv->first_key)}),
+                         "records[0].key");
+        cr_assert_eq(rec.offset_delta, i, "%s: records[%d].offset_delta", rv->file, (int)i);
+        int64_t ts;
+        cr_assert(kw_record_timestamp(&b.v2, &rec, &ts), "%s: records[%d] time", rv->file, (int)i);
+        cr_assert(ts >= b.v2.base_timestamp && ts <= b.v2.max_timestamp,
+                  "%s: records[%d] timestamp in the batch's range", rv->file, (int)i);
+        kw_record_header_iter hi;
+        kw_record_header h;
+        int32_t nh = 0;
+        kw_record_header_iter_init(&hi, &rec);
+        while (kw_record_header_iter_next_unchecked(&hi, &h)) {
+            cr_assert(!kw_slice_is_null(h.key), "%s: records[%d].headers[%d].key", rv->file,
+                      (int)i, (int)nh);
+            nh++;
+        }
+        cr_assert_eq(nh, rec.header_count, "%s: records[%d].header_count", rv->file, (int)i);
+        cr_assert_lt((size_t)i, sizeof v.rec_ends / sizeof v.rec_ends[0], "too many records");
+        v.rec_ends[v.nrecs++] = (size_t)(rec.raw.ptr + rec.raw.len - b.v2.records.ptr);
+        i++;
+    }
+    e = kw_record_iter_error(&ri);
+    cr_assert_eq(rc, 0, "%s: records: %s at %zu (%s)", rv->file, kw_err_name(e.code), e.offset,
+                 e.field ? e.field : "-");
+    cr_assert_eq(i, rv->count, "%s: records walked", rv->file);
+    cr_assert_eq(kw_batch_iter_next(&it, &b), 0, "%s: one batch", rv->file);
+    kwt_guard_close(&g);
+
+    prefix_ctx ctx = {&v, -1};
+    kwt_each_prefix(v.w.b, v.w.n, check_prefix, &ctx);
+    cut_every_record(&v);
+    flip_every_covered_byte(&v, true);
 }
