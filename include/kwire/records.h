@@ -106,7 +106,7 @@ typedef struct kw_record_batch {
  * decompressed it is walked with kw_batch_iter again.
  */
 typedef struct kw_legacy_message {
-    int64_t offset;       /* for a v1 wrapper: the offset of its last inner message */
+    int64_t offset;       /* for a wrapper: the offset of its last inner message */
     int32_t message_size; /* bytes after this field */
     uint32_t crc;         /* CRC-32 of magic .. end, as sent */
     int8_t magic;         /* 0 or 1 */
