@@ -75,6 +75,48 @@ static inline void kw_tag_reader_done_(kw_reader *r, kw_reader *t)
 void kw_decode_error_fill_(kw_decode_error *err, const kw_message_info *m, int16_t version,
                            const kw_reader *r, const char *path);
 
+/* ---- encoding -------------------------------------------------------------- */
+
+/*
+ * Starts writing an array back to front. A null array (checked against
+ * nullable) and a view decoded at this version and encoding (copied as it
+ * came) are done here: returns false. Items must be written by the caller
+ * when it returns true. Either way kw_array_write_end_ writes the count.
+ */
+bool kw_array_write_begin_(kw_builder *b, const kw_array *a, int16_t version, int flexible,
+                           int nullable);
+/* Writes the count (or null) in front of the elements. */
+void kw_array_write_end_(kw_builder *b, const kw_array *a, int flexible);
+/* Writes primitive items, last first. */
+void kw_array_write_items_(kw_builder *b, const kw_array *a, kw_type type, int flexible);
+
+/* Writes one known tagged field; false when it is left out (default, not in the input). */
+typedef bool (*kw_tag_write_fn)(kw_builder *b, int16_t version, const void *self, uint32_t tag,
+                                bool in_raw);
+/*
+ * Writes a tagged-field section back to front: the known tags of this
+ * version (tags, highest first) through fn, and the unknown ones of raw
+ * (a decoded view's section) copied as they came, all in increasing order.
+ */
+void kw_build_tagged_section_(kw_builder *b, kw_tagged_fields raw, const uint32_t *tags, size_t n,
+                              kw_tag_write_fn fn, int16_t version, const void *self);
+
+static inline bool kw_uuid_is_zero_(const kw_uuid *u)
+{
+    static const kw_uuid zero;
+    return memcmp(u->bytes, zero.bytes, 16) == 0;
+}
+
+/* ---- materializing ------------------------------------------------------------- */
+
+static inline bool kw_array_needs_items_(const kw_array *a)
+{
+    return a->items == NULL && a->count > 0 && a->ptr != NULL;
+}
+
+/* Turns a primitive array view into items from the arena. */
+void kw_array_materialize_primitive_(kw_arena *arena, kw_array *a);
+
 /* Reports a version outside the message's range. */
 kw_err kw_decode_unsupported_(const kw_message_info *m, int16_t version, kw_reader *r,
                               kw_decode_error *err);

@@ -206,6 +206,52 @@ Test(messages, real_vectors_decode)
     free_vectors(vs, n);
 }
 
+/*
+ * Decode, then encode back to front twice: from the view as decoded (array
+ * views copied as they came) and after materializing every array into
+ * items (each element written field by field). Both must give the input's
+ * bytes exactly, with no allocation.
+ */
+static void check_roundtrip(const kw_message_info *m, int16_t version, const uint8_t *bytes,
+                            size_t len, const char *what)
+{
+    static uint8_t out[1 << 17];
+    static uint8_t arena_mem[1 << 20];
+    kw_reader r;
+    kw_reader_init(&r, bytes, len);
+    kw_message msg;
+    kw_decode_error err;
+    if (kw_message_decode(m, &r, version, &msg, &err) != KW_OK)
+        cr_assert_fail("%s %s v%d: decode failed at %zu %s", what, m->name, version, err.offset,
+                       err.path);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            kw_arena arena;
+            kw_arena_init(&arena, arena_mem, sizeof arena_mem);
+            size_t before = allocations;
+            kw_err e = m->materialize(&msg.u, &arena);
+            cr_assert_eq(e, KW_OK, "%s %s v%d: materialize: %s", what, m->name, version,
+                         kw_err_name(e));
+            cr_assert_eq(allocations, before, "%s: materialize allocated", what);
+        }
+        kw_builder b;
+        kw_builder_init(&b, out, sizeof out, NULL, 0);
+        size_t before = allocations;
+        kw_err e = m->encode(&b, version, &msg.u);
+        cr_assert_eq(allocations, before, "%s: encoding allocated", what);
+        cr_assert_eq(e, KW_OK, "%s %s v%d (%s): encode: %s", what, m->name, version,
+                     pass ? "items" : "view", kw_err_name(e));
+        const uint8_t *got = kw_builder_contiguous(&b);
+        size_t n = kw_builder_size(&b);
+        size_t diff = 0;
+        while (diff < n && diff < len && got[diff] == bytes[diff])
+            diff++;
+        if (n != len || diff != len)
+            cr_assert_fail("%s %s v%d (%s): re-encoded %zu bytes, input %zu; first difference at "
+                           "byte %zu", what, m->name, version, pass ? "items" : "view", n, len, diff);
+    }
+}
+
 /* Typed decoder and walker agree on a failing input: same code, same offset. */
 static void check_agreement(const kw_message_info *m, int16_t version, const uint8_t *buf,
                             size_t len, const char *what, bool must_fail)
@@ -235,6 +281,36 @@ static void check_agreement(const kw_message_info *m, int16_t version, const uin
                      what, m->name, version, len, e1.offset, e2.offset);
         cr_assert_str_eq(e1.path, e2.path, "%s %s v%d: paths differ", what, m->name, version);
     }
+}
+
+Test(messages, real_vectors_roundtrip)
+{
+    struct vector *vs;
+    size_t n = load_vectors(&vs);
+    size_t checked = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (known_nonconformant(&vs[i]))
+            continue;
+        const uint8_t *body = vs[i].bytes + 4;
+        size_t size = vs[i].len - 4;
+        kw_reader r;
+        kw_reader_init(&r, body, size);
+        if (vs[i].response) {
+            kw_response_header h;
+            kw_response_header_read(&r, kw_response_header_version(vs[i].api_key, vs[i].api_version),
+                                    &h, NULL);
+        } else {
+            kw_request_header h;
+            kw_request_header_parse(&r, &h, NULL);
+        }
+        size_t hdr = kw_reader_offset(&r);
+        const kw_message_info *m = kw_message_for_api(vs[i].api_key, vs[i].response);
+        check_roundtrip(m, body_version(&vs[i], body, size, hdr), body + hdr, size - hdr,
+                        vs[i].path);
+        checked++;
+    }
+    cr_log_info("%zu real-client frames re-encoded byte for byte", checked);
+    free_vectors(vs, n);
 }
 
 Test(messages, real_vectors_every_truncation)
@@ -457,6 +533,7 @@ Test(messages, every_message_every_version)
                              (unsigned long long)seed, text);
                 cr_assert_eq(msg.info, m, "%s: the union is tagged with its description", m->name);
                 check_agreement(m, v, p, w.len, "generated", false);
+                check_roundtrip(m, v, p, w.len, "generated");
                 /* every strict prefix fails, the same way on both paths */
                 if (seed == 0)
                     for (size_t cut = 0; cut < w.len; cut++)

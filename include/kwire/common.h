@@ -70,7 +70,12 @@ typedef struct kw_uuid {
     X(BAD_BATCH_LENGTH, 2, "record batch length is smaller than its header")      \
     X(BAD_RECORD_LENGTH, 2, "record length does not match its fields")            \
     X(RECORD_COUNT, 2, "record count does not match the records in the batch")    \
-    X(COMPRESSED, 2, "records are compressed; iterate the decompressed bytes")
+    X(COMPRESSED, 2, "records are compressed; iterate the decompressed bytes")           \
+    X(NO_SPACE, -1, "the builder ran out of room for bytes or segments")                \
+    X(TOO_LONG, 42, "value too long for its length field")                             \
+    X(NEEDS_MATERIALIZE, -1, "array has no items and no view of this version")         \
+    X(FILE_IN_CHECKSUM, -1, "a checksum cannot cover a file range")                    \
+    X(OUT_OF_MEMORY, -1, "memory allocation failed")
 
 /** Error codes. KW_OK is zero; every failure is non-zero. */
 typedef enum kw_err {

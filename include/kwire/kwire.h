@@ -11,5 +11,6 @@
 #include "records.h"
 #include "message.h"
 #include "json.h"
+#include "builder.h"
 
 #endif /* KWIRE_KWIRE_H */

@@ -15,6 +15,7 @@
 #ifndef KWIRE_MESSAGE_H
 #define KWIRE_MESSAGE_H
 
+#include "builder.h"
 #include "cursor.h"
 
 #ifdef __cplusplus
@@ -40,8 +41,13 @@ typedef enum kw_type {
 } kw_type;
 
 /**
- * A validated array inside a decoded message: count elements between ptr
- * and end. count is -1 for a null array (ptr NULL then).
+ * An array of a message, in one of two forms:
+ * - a view: count validated elements on the wire between ptr and end, as
+ *   a decode leaves them (items NULL);
+ * - items: a C array of count elements (the element view structs, or
+ *   int32_t, int64_t, kw_slice, kw_uuid ... for primitive elements), as a
+ *   caller building a message, or kw_*_materialize, sets it.
+ * count is -1 for a null array.
  */
 typedef struct kw_array {
     int32_t count;
@@ -51,7 +57,36 @@ typedef struct kw_array {
     const uint8_t *base;  /* start of the decoded buffer, for offsets */
     const uint8_t *ptr;   /* first element */
     const uint8_t *end;   /* one past the last element */
+    const void *items;    /* the elements as C values, when set */
 } kw_array;
+
+/** An array given as items: count elements at items (count -1: null). */
+static inline kw_array kw_array_of(const void *items, int32_t count)
+{
+    kw_array a;
+    memset(&a, 0, sizeof a);
+    a.count = count;
+    a.items = items;
+    return a;
+}
+
+/**
+ * Memory for kw_*_materialize: a caller buffer handed out in pieces.
+ * Nothing is freed piecewise; reset used to 0 to reuse it. When it runs
+ * out, failed counts the refusals and wanted says how much would have fit.
+ */
+typedef struct kw_arena {
+    uint8_t *buf;
+    size_t cap;
+    size_t used;
+    size_t wanted; /* bytes asked for in all, granted or not */
+    size_t failed;
+} kw_arena;
+
+/** An arena over len bytes at buf. */
+KW_API void kw_arena_init(kw_arena *a, void *buf, size_t len);
+/** n bytes aligned to align (a power of two), or NULL when they do not fit. */
+KW_API void *kw_arena_alloc(kw_arena *a, size_t n, size_t align);
 
 /** Walks the elements of a kw_array. */
 typedef struct kw_array_iter {
@@ -133,6 +168,10 @@ typedef struct kw_message_info {
     /** The generated decoder; view points at the message's view struct. */
     kw_err (*decode)(kw_reader *r, int16_t version, void *view, struct kw_decode_error *err);
     size_t view_size;       /* sizeof the view struct */
+    /** The generated encoder: writes the view back to front. */
+    kw_err (*encode)(kw_builder *b, int16_t version, const void *view);
+    /** Turns every array window of a view into items from the arena. */
+    kw_err (*materialize)(void *view, kw_arena *arena);
 } kw_message_info;
 
 /** Every message kwire knows, and how many (*count). */

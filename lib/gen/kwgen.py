@@ -657,6 +657,234 @@ KIND_ENUM = {"request": "KW_MSG_REQUEST", "response": "KW_MSG_RESPONSE", "header
              "data": "KW_MSG_DATA", "record": "KW_MSG_RECORD"}
 
 
+
+# ---------------------------------------------------------------------------
+# Encoders: fields are written back to front, so a struct's tagged section
+# comes first and its fields follow in reverse order.
+
+SLICE_WRITERS = {
+    "string": ("kw_build_string", "kw_build_nullable_string", "kw_build_compact_string",
+               "kw_build_compact_nullable_string"),
+    "bytes": ("kw_build_bytes", "kw_build_nullable_bytes", "kw_build_compact_bytes",
+              "kw_build_compact_nullable_bytes"),
+    "records": ("kw_build_records", "kw_build_records", "kw_build_compact_records",
+                "kw_build_compact_records"),
+}
+
+SCALAR_WRITE = {
+    "bool": "kw_build_bool",
+    "int8": "kw_build_i8",
+    "int16": "kw_build_i16",
+    "uint16": "kw_build_u16",
+    "int32": "kw_build_i32",
+    "int64": "kw_build_i64",
+    "float64": "kw_build_f64",
+}
+
+
+def flex_expr_for(msg, f):
+    return "0" if f.never_flexible or msg.flexible is None else "flex"
+
+
+def nullable_expr(msg, f, present):
+    nul = nullable_choice(msg, f, present)
+    return {"always": "1", "never": "0"}.get(nul, f"({nul})")
+
+
+def emit_field_write(c, msg, f, present, ind, src):
+    """Statements writing field f (value at src, e.g. o->acks) back to front."""
+    pad = " " * ind
+    flex = flex_expr_for(msg, f)
+    nullable = nullable_expr(msg, f, present)
+    if f.is_array:
+        c(f"{pad}if (kw_array_write_begin_(b, &{src}, v, {flex}, {nullable})) {{")
+        if f.is_struct:
+            c(f"{pad}    const {f.struct.cname} *items = {src}.items;")
+            c(f"{pad}    for (int32_t i = {src}.count; i-- > 0;)")
+            c(f"{pad}        {f.struct.cname}_write(b, v, &items[i]);")
+        else:
+            c(f"{pad}    kw_array_write_items_(b, &{src}, {PRIMITIVES[f.type][1]}, {flex});")
+        c(f"{pad}}}")
+        c(f"{pad}kw_array_write_end_(b, &{src}, {flex});")
+        return
+    if f.is_struct:
+        nul = nullable_choice(msg, f, present)
+        if nul == "never":
+            c(f"{pad}{f.struct.cname}_write(b, v, &{src});")
+        else:
+            # a nullable struct: its fields behind an int8 marker, -1 for null
+            c(f"{pad}if (o->has_{f.name})")
+            c(f"{pad}    {f.struct.cname}_write(b, v, &{src});")
+            if nul == "always":
+                c(f"{pad}kw_build_i8(b, o->has_{f.name} ? 1 : -1);")
+            else:
+                c(f"{pad}if ({nul})")
+                c(f"{pad}    kw_build_i8(b, o->has_{f.name} ? 1 : -1);")
+        return
+    if f.type in SLICE_WRITERS:
+        w = SLICE_WRITERS[f.type]
+        nul = nullable_choice(msg, f, present)
+        def pick(compact):
+            base = 2 if compact else 0
+            if nul == "always":
+                return f"{w[base + 1]}(b, {src})"
+            if nul == "never":
+                return f"{w[base]}(b, {src})"
+            return f"({nul} ? {w[base + 1]}(b, {src}) : {w[base]}(b, {src}))"
+        if f.never_flexible or msg.flexible is None:
+            c(f"{pad}{pick(False)};")
+        else:
+            fr = intersect(present, (msg.flexible, VMAX))
+            cr = intersect(present, (0, msg.flexible - 1))
+            if empty(intersect(cr, msg.versions)):
+                c(f"{pad}{pick(True)};")
+            elif empty(intersect(fr, msg.versions)):
+                c(f"{pad}{pick(False)};")
+            else:
+                c(f"{pad}if (flex)")
+                c(f"{pad}    {pick(True)};")
+                c(f"{pad}else")
+                c(f"{pad}    {pick(False)};")
+        return
+    if f.type == "uuid":
+        c(f"{pad}kw_build_uuid(b, &{src});")
+        return
+    c(f"{pad}{SCALAR_WRITE[f.type]}(b, {src});")
+
+
+def is_default_expr(f, src, struct_owner="o"):
+    """C expression: the field holds its default, so a tagged field may be left out."""
+    d = f.default
+    if f.is_array:
+        return f"{src}.count < 0" if d == "null" else f"{src}.count == 0"
+    if f.is_struct:
+        return f"!{struct_owner}->has_{f.name}"
+    if f.type in ("string", "bytes", "records"):
+        if d == "null":
+            return f"kw_slice_is_null({src})"
+        return f"(!kw_slice_is_null({src}) && {src}.len == 0)"
+    if f.type == "uuid":
+        return f"kw_uuid_is_zero_(&{src})"
+    if f.type == "bool":
+        return f"{src} == {'true' if d == 'true' else 'false'}"
+    if f.type == "float64":
+        return f"{src} == {float(d) if d else 0.0!r}"
+    val = int(d, 0) if d else 0
+    if val == -2147483648:
+        return f"{src} == INT32_MIN"
+    return f"{src} == {val}"
+
+
+def emit_struct_writer(c, msg, st, is_root):
+    tagged = [f for f in st.fields if f.tag is not None]
+    has_tags = bool(tagged) and msg.flexible is not None
+    if has_tags:
+        c(f"static bool {st.cname}_write_tag(kw_builder *b, int16_t v, const void *self, uint32_t tag,")
+        c("                                   bool in_raw)")
+        c("{")
+        c(f"    const {st.cname} *o = self;")
+        c("    const bool flex = true; /* tagged fields exist only in flexible versions */")
+        c("    switch (tag) {")
+        bytag = {}
+        for f in tagged:
+            bytag.setdefault(f.tag, []).append(f)
+        for tag, fs in sorted(bytag.items()):
+            c(f"    case {tag}:")
+            for f in fs:
+                rg = intersect(f.tagged, f.versions)
+                c(f"        if ({cond(msg, rg)}) {{ /* {def_line(f)} */")
+                c(f"            if (!in_raw && {is_default_expr(f, 'o->' + f.cname())})")
+                c("                return false;")
+                emit_field_write(c, msg, f, rg, 12, "o->" + f.cname())
+                c("            return true;")
+                c("        }")
+            c("        return false;")
+        c("    default:")
+        c("        (void)v;")
+        c("        (void)flex;")
+        c("        return false;")
+        c("    }")
+        c("}")
+        c()
+        # tags known in each version, highest first
+        c(f"static size_t {st.cname}_known_tags(int16_t v, uint32_t *tags)")
+        c("{")
+        c("    size_t n = 0;")
+        for tag, fs in sorted(bytag.items(), reverse=True):
+            conds = " || ".join(f"({cond(msg, intersect(f.tagged, f.versions))})" for f in fs)
+            c(f"    if ({conds})")
+            c(f"        tags[n++] = {tag};")
+        c("    (void)v;")
+        c("    return n;")
+        c("}")
+        c()
+    c(f"static void {st.cname}_write(kw_builder *b, int16_t v, const {st.cname} *o)")
+    c("{")
+    if msg.flexible is not None:
+        c(f"    const bool flex = v >= {msg.flexible};")
+        c("    if (flex) {")
+        if has_tags:
+            c("        uint32_t tags[16] = {0};")
+            c(f"        size_t n = {st.cname}_known_tags(v, tags);")
+            c(f"        kw_build_tagged_section_(b, o->tagged_fields, tags, n, {st.cname}_write_tag, v, o);")
+        else:
+            c("        kw_build_tagged_section_(b, o->tagged_fields, NULL, 0, NULL, v, o);")
+        c("    }")
+    for f in reversed(st.fields):
+        inline = (f.versions[0], f.versions[1])
+        if empty(f.tagged):
+            ranges = [inline]
+        else:
+            ranges = [intersect(inline, (0, f.tagged[0] - 1)), intersect(inline, (f.tagged[1] + 1, VMAX))]
+        ranges = [x for x in ranges if not empty(intersect(x, msg.versions))]
+        if not ranges:
+            continue
+        c(f"    /* {def_line(f)} */")
+        for rg in ranges:
+            cnd = cond(msg, rg)
+            if cnd == "1":
+                emit_field_write(c, msg, f, rg, 4, "o->" + f.cname())
+            else:
+                c(f"    if ({cnd}) {{")
+                emit_field_write(c, msg, f, rg, 8, "o->" + f.cname())
+                c("    }")
+    c("    (void)v;")
+    c("    (void)o;")
+    c("}")
+    c()
+
+
+def emit_struct_materialize(c, msg, st):
+    arrays = [f for f in st.fields if f.is_array]
+    inner = [f for f in st.fields if f.is_struct and not f.is_array]
+    c(f"static void {st.cname}_materialize_(kw_arena *a, {st.cname} *o)")
+    c("{")
+    for f in arrays:
+        m = f"o->{f.cname()}"
+        if f.is_struct:
+            c(f"    if (kw_array_needs_items_(&{m})) {{")
+            c(f"        {f.struct.cname} *items = kw_arena_alloc(a, (size_t){m}.count * sizeof *items, _Alignof({f.struct.cname}));")
+            c("        if (items) {")
+            c("            kw_array_iter it;")
+            c(f"            kw_array_iter_init(&it, &{m});")
+            c(f"            for (int32_t i = 0; i < {m}.count; i++) {{")
+            c(f"                {f.struct.cname}_read(&it.r, it.version, &items[i]);")
+            c(f"                {f.struct.cname}_materialize_(a, &items[i]);")
+            c("            }")
+            c(f"            {m}.items = items;")
+            c("        }")
+            c("    }")
+        else:
+            c(f"    kw_array_materialize_primitive_(a, &{m});")
+    for f in inner:
+        c(f"    {f.struct.cname}_materialize_(a, &o->{f.cname()});")
+    if not arrays and not inner:
+        c("    (void)a;")
+        c("    (void)o;")
+    c("}")
+    c()
+
+
 def emit_message(h, c, msg):
     root = msg.root
     flex = versions_text((msg.flexible, VMAX)) if msg.flexible is not None else "none"
@@ -675,6 +903,10 @@ def emit_message(h, c, msg):
     h(f"/** Decodes a {msg.name} of the given version from r (see kwire/message.h). */")
     h(f"KW_API kw_err {root.cname}_decode(kw_reader *r, int16_t version, {root.cname} *out,")
     h("                             kw_decode_error *err);")
+    h(f"/** Writes a {msg.name} of the given version back to front into b. */")
+    h(f"KW_API kw_err {root.cname}_encode(kw_builder *b, int16_t version, const {root.cname} *msg);")
+    h("/** Turns every array window of a decoded view into items from the arena. */")
+    h(f"KW_API kw_err {root.cname}_materialize({root.cname} *view, kw_arena *arena);")
     array_structs = set()
     for st in structs + [root]:
         for f in st.fields:
@@ -688,6 +920,8 @@ def emit_message(h, c, msg):
 
     for st in structs + [root]:
         c(f"static void {st.cname}_read(kw_reader *r, int16_t v, {st.cname} *o);")
+        c(f"static void {st.cname}_write(kw_builder *b, int16_t v, const {st.cname} *o);")
+        c(f"static void {st.cname}_materialize_(kw_arena *a, {st.cname} *o);")
         if any(f.tag is not None for f in st.fields) and msg.flexible is not None:
             c(f"static void {st.cname}_read_tags(kw_reader *r, int16_t v, {st.cname} *o);")
     c()
@@ -700,6 +934,8 @@ def emit_message(h, c, msg):
     for st in structs + [root]:
         emit_struct_reader(c, msg, st, st is root)
         emit_tag_reader(c, msg, st)
+        emit_struct_writer(c, msg, st, st is root)
+        emit_struct_materialize(c, msg, st)
     for st in structs:
         if st.name in array_structs:
             c(f"bool {st.cname}_next(kw_array_iter *it, {st.cname} *out)")
@@ -724,6 +960,33 @@ def emit_message(h, c, msg):
     c("    return r->err;")
     c("}")
     c()
+    c(f"kw_err {rc}_encode(kw_builder *b, int16_t version, const {rc} *msg)")
+    c("{")
+    c(f"    if (!kw_versions_has({rc}_info.versions, version)) {{")
+    c("        kw_builder_fail(b, KW_ERR_UNSUPPORTED_VERSION);")
+    c("        return b->err;")
+    c("    }")
+    c(f"    {rc}_write(b, version, msg);")
+    c("    return b->err;")
+    c("}")
+    c()
+    c(f"kw_err {rc}_materialize({rc} *view, kw_arena *arena)")
+    c("{")
+    c("    size_t before = arena->failed;")
+    c(f"    {rc}_materialize_(arena, view);")
+    c("    return arena->failed != before ? KW_ERR_NO_SPACE : KW_OK;")
+    c("}")
+    c()
+    c(f"static kw_err {rc}_encode_any(kw_builder *b, int16_t version, const void *view)")
+    c("{")
+    c(f"    return {rc}_encode(b, version, view);")
+    c("}")
+    c()
+    c(f"static kw_err {rc}_materialize_any(void *view, kw_arena *arena)")
+    c("{")
+    c(f"    return {rc}_materialize(view, arena);")
+    c("}")
+    c()
     c(f"static kw_err {rc}_decode_any(kw_reader *r, int16_t version, void *view, kw_decode_error *err)")
     c("{")
     c(f"    return {rc}_decode(r, version, view, err);")
@@ -731,7 +994,8 @@ def emit_message(h, c, msg):
     c()
     flexv = msg.flexible if msg.flexible is not None else -1
     c(f"const kw_message_info {rc}_info = {{{c_string(msg.name)}, {KIND_ENUM[msg.kind]}, {msg.api_key}, "
-      f"{vers_init(msg.versions)}, {flexv}, &{rc}_struct_info, {rc}_decode_any, sizeof({rc})}};")
+      f"{vers_init(msg.versions)}, {flexv}, &{rc}_struct_info, {rc}_decode_any, sizeof({rc}), "
+      f"{rc}_encode_any, {rc}_materialize_any}};")
     c()
 
 
