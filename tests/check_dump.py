@@ -267,7 +267,8 @@ def decode_set(dump, set_dir, rows):
     results = {}
 
     def args_for(key, files):
-        opts = [] if key[0] == 'req' else ['--response', key[1], key[2]]
+        # --roundtrip: every frame must also re-encode to its own bytes
+        opts = ['--roundtrip'] + ([] if key[0] == 'req' else ['--response', key[1], key[2]])
         return [dump] + opts + [os.path.join(set_dir, f) for f in files]
 
     def parse(stdout, files):
@@ -450,6 +451,7 @@ def check_set(dump, set_dir, res):
             'size': int(row['size']) - 4,  # kwire-dump's size is the length prefix
             'frame': 0,
             'offset': 0,
+            'roundtrip': 'identical',
         }
         for k, v in want.items():
             if obj.get(k) != v:

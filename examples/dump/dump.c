@@ -16,6 +16,7 @@ struct options {
     size_t max_frame;
     int16_t response_key; /* -1 unless --response */
     int16_t response_version;
+    bool roundtrip;       /* re-encode each body and compare */
 };
 
 static void usage(FILE *to)
@@ -31,6 +32,8 @@ static void usage(FILE *to)
             "request's response; --response reads every frame as a response.\n"
             "\n"
             "  --response KEY VERSION  frames are responses of API KEY at VERSION\n"
+            "  --roundtrip             re-encode each body from its struct form and\n"
+            "                          compare with the input (exit 1 on a difference)\n"
             "  --max-frame-bytes N     refuse frames larger than N bytes (default %u)\n"
             "  -h, --help              show this help\n"
             "\n"
@@ -154,7 +157,65 @@ static void print_frame_start(struct stream *st, size_t frame_no, size_t stream_
            api ? api->name : "unknown", version, correlation_id);
 }
 
-/* Decodes the message after a header, then prints it; returns 0 on success. */
+/*
+ * Re-encodes a decoded body from its struct form (every array materialized
+ * into items) and compares it with the input; on a difference, names the
+ * field holding the first differing byte: a decode of the input cut just
+ * before that byte fails in exactly that field.
+ */
+static int roundtrip(struct stream *st, size_t frame_no, size_t stream_offset, const uint8_t *body,
+                     size_t size, size_t start, const kw_message_info *m, int16_t version,
+                     kw_message *msg)
+{
+    static uint8_t arena_mem[1 << 24];
+    kw_arena arena;
+    kw_arena_init(&arena, arena_mem, sizeof arena_mem);
+    if (m->materialize(&msg->u, &arena) != KW_OK) {
+        fprintf(stderr, "%s: frame %zu: roundtrip: message needs over %zu bytes of arena\n",
+                st->name, frame_no, arena.wanted);
+        return -1;
+    }
+    kw_builder b;
+    kw_builder_init_growable(&b, 0);
+    kw_err e = m->encode(&b, version, &msg->u);
+    size_t n = kw_builder_size(&b);
+    uint8_t *out = e == KW_OK ? malloc(n ? n : 1) : NULL;
+    if (out)
+        kw_builder_copy_out(&b, out, n);
+    kw_builder_free(&b);
+    if (!out) {
+        fprintf(stderr, "%s: frame %zu: roundtrip: encode failed: %s\n", st->name, frame_no,
+                kw_err_name(e == KW_OK ? KW_ERR_OUT_OF_MEMORY : e));
+        return -1;
+    }
+    const uint8_t *in = body + start;
+    size_t len = size - start, diff = 0;
+    while (diff < n && diff < len && out[diff] == in[diff])
+        diff++;
+    free(out);
+    if (diff == len && n == len)
+        return 0;
+    kw_reader cut;
+    kw_reader_init(&cut, body, start + diff);
+    kw_reader_skip(&cut, start);
+    kw_message scratch;
+    kw_decode_error err;
+    memset(&err, 0, sizeof err);
+    kw_message_decode(m, &cut, version, &scratch, &err);
+    char what[KW_PATH_MAX + 96];
+    snprintf(what, sizeof what, "roundtrip: %s v%d re-encodes to %zu bytes (input %zu); first "
+             "difference in %s", m->name, version, n, len, err.path[0] ? err.path : "(message)");
+    fprintf(stderr, "%s: frame %zu (stream offset %zu): %s at byte %zu of the frame\n", st->name,
+            frame_no, stream_offset, what, start + diff);
+    print_hex_window(stderr, body, size, start + diff);
+    return -1;
+}
+
+/*
+ * Decodes the message after a header, then prints it and ends the line.
+ * Returns 0 on success, 1 when printed but the round trip differed, -1 when
+ * it did not decode (the caller ends the line).
+ */
 static int dump_body(struct stream *st, size_t frame_no, size_t stream_offset, const uint8_t *body,
                      size_t size, kw_reader *r, const kw_message_info *m, int16_t version)
 {
@@ -173,12 +234,18 @@ static int dump_body(struct stream *st, size_t frame_no, size_t stream_offset, c
         report_error(st->name, frame_no, stream_offset, body, size, err.code, err.offset, what);
         return -1;
     }
+    int rc = 0; /* 1: the line is complete but the round trip differed */
+    if (st->opt->roundtrip) {
+        rc = roundtrip(st, frame_no, stream_offset, body, size, kw_reader_offset(r), m, version,
+                       &msg) ? 1 : 0;
+        printf(",\"roundtrip\":\"%s\"", rc ? "differs" : "identical");
+    }
     printf(",\"body\":");
     fflush(stdout);
     kw_json_write_message(m, version, r, KW_JSON_RECORDS | KW_JSON_VERIFY_CRC, write_stdout, NULL,
                           NULL);
     printf("}\n");
-    return 0;
+    return rc;
 }
 
 static int dump_request(struct stream *st, size_t frame_no, size_t stream_offset,
@@ -207,7 +274,7 @@ static int dump_request(struct stream *st, size_t frame_no, size_t stream_offset
     }
     int rc = dump_body(st, frame_no, stream_offset, body, size, &r,
                        kw_message_for_api(h.api_key, false), h.api_version);
-    if (rc)
+    if (rc < 0)
         printf(",\"error\":\"decode\"}\n");
     return rc;
 }
@@ -235,7 +302,7 @@ static int dump_response(struct stream *st, size_t frame_no, size_t stream_offse
     printf(",\"header_version\":%d", hv);
     int rc = dump_body(st, frame_no, stream_offset, body, size, &r,
                        kw_message_for_api(key, true), body_version);
-    if (rc)
+    if (rc < 0)
         printf(",\"error\":\"decode\"}\n");
     return rc;
 }
@@ -325,10 +392,11 @@ static int parse_int(const char *text, long lo, long hi, long *out)
 
 int main(int argc, char **argv)
 {
-    struct options opt = {KW_FRAME_MAX_DEFAULT, -1, 0};
+    struct options opt = {KW_FRAME_MAX_DEFAULT, -1, 0, false};
     static const struct option longopts[] = {
         {"max-frame-bytes", required_argument, NULL, 'm'},
         {"response", required_argument, NULL, 'r'},
+        {"roundtrip", no_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -359,6 +427,9 @@ int main(int argc, char **argv)
             opt.response_version = (int16_t)version;
             break;
         }
+        case 't':
+            opt.roundtrip = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
