@@ -746,6 +746,28 @@ def check_corruption(dump, vectors, res):
     print('corruption: %d cases' % count)
 
 
+def check_roundtrip_difference(dump, res):
+    """A body that decodes but is not in canonical form: --roundtrip names the field."""
+    import struct
+    import tempfile
+    # ApiVersions v3, header v2 (client_id "x"); client_software_name "ab" with its
+    # compact length 3 written in two bytes (0x83 0x00), which kwire writes in one.
+    frame = struct.pack('>hhih', 18, 3, 9, 1) + b'x' + b'\x00' + b'\x83\x00ab' + b'\x021' + b'\x00'
+    with tempfile.NamedTemporaryFile(suffix='.bin', delete=False) as f:
+        f.write(struct.pack('>i', len(frame)) + frame)
+        path = f.name
+    try:
+        rc, out, err = run([dump, '--roundtrip', path])
+    finally:
+        os.unlink(path)
+    want = 'first difference in .client_software_name at byte 12 of the frame'
+    if rc == 1 and want in err and '[83]' in err and '"roundtrip":"differs"' in out:
+        res.passed += 1
+    else:
+        res.fail('roundtrip', 'difference report', (rc, err.strip()[:200]), want, 'expected')
+        res.failed += 1
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__.splitlines()[2], file=sys.stderr)
@@ -760,6 +782,7 @@ def main(argv):
     for s in sets:
         check_set(dump, os.path.join(vectors, s), res)
     check_corruption(dump, vectors, res)
+    check_roundtrip_difference(dump, res)
     print('dump: %d passed, %d failed' % (res.passed, res.failed))
     return 1 if res.failed else 0
 
