@@ -257,8 +257,9 @@ static void walk_struct_value(struct walk *w, kw_reader *r, const kw_field_info 
     }
     if (w->vis && w->vis->struct_begin && stop(w, w->vis->struct_begin(w->ctx, f, index, is_null)))
         return;
-    if (!is_null)
-        walk_struct(w, r, f->sub);
+    if (is_null)
+        return; /* a null struct: no fields, no struct_end */
+    walk_struct(w, r, f->sub);
     if (w->failed || w->stopped)
         return;
     if (w->vis && w->vis->struct_end)

@@ -200,7 +200,8 @@ typedef struct kw_value {
  * Callbacks of kw_walk; any may be NULL. field is the field's description
  * (NULL for array elements); index is the element index inside an array,
  * -1 otherwise. array_begin gets count -1 for a null array, and then no
- * array_end follows. Returning non-zero from a callback stops the walk.
+ * array_end follows; likewise struct_begin with is_null true has no
+ * struct_end. Returning non-zero from a callback stops the walk.
  */
 typedef struct kw_visitor {
     int (*value)(void *ctx, const kw_field_info *field, int32_t index, const kw_value *v);
