@@ -80,20 +80,11 @@ void kw_array_write_items_(kw_builder *b, const kw_array *a, kw_type type, int f
     }
 }
 
-static size_t type_size(kw_type t)
+/* Size of one item in C: the wire size for fixed-size types (bool is one byte in C as on the wire). */
+static size_t item_size(kw_type t)
 {
-    switch (t) {
-    case KW_TYPE_BOOL: return sizeof(bool);
-    case KW_TYPE_INT8: return 1;
-    case KW_TYPE_INT16:
-    case KW_TYPE_UINT16: return 2;
-    case KW_TYPE_INT32: return 4;
-    case KW_TYPE_INT64:
-    case KW_TYPE_FLOAT64: return 8;
-    case KW_TYPE_UUID: return sizeof(kw_uuid);
-    case KW_TYPE_STRING: return sizeof(kw_slice);
-    default: return 0;
-    }
+    _Static_assert(sizeof(bool) == 1 && sizeof(kw_uuid) == 16, "items match the wire sizes");
+    return t == KW_TYPE_STRING ? sizeof(kw_slice) : kw_type_wire_size_(t);
 }
 
 void kw_array_materialize_primitive_(kw_arena *arena, kw_array *a)
@@ -101,7 +92,7 @@ void kw_array_materialize_primitive_(kw_arena *arena, kw_array *a)
     if (!kw_array_needs_items_(a))
         return;
     kw_type t = (kw_type)a->elem_type;
-    size_t size = type_size(t);
+    size_t size = item_size(t);
     if (!size)
         return;
     uint8_t *items = kw_arena_alloc(arena, (size_t)a->count * size, 8);

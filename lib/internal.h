@@ -37,6 +37,9 @@ static inline void kw_array_end_(const kw_reader *r, kw_array *a)
         a->end = r->pos;
 }
 
+/* Bytes a fixed-size type takes on the wire; 0 for the variable-size ones. */
+size_t kw_type_wire_size_(kw_type t);
+
 /* Validates and skips the elements of a primitive-typed array. */
 void kw_array_skip_elements_(kw_reader *r, const kw_array *a);
 

@@ -61,7 +61,7 @@ int32_t kw_array_get_i32(const kw_array *a, int32_t i)
     return (int32_t)kw_load_be32(a->ptr + (size_t)i * 4);
 }
 
-static size_t fixed_size(kw_type t)
+size_t kw_type_wire_size_(kw_type t)
 {
     switch (t) {
     case KW_TYPE_BOOL:
@@ -80,7 +80,7 @@ void kw_array_skip_elements_(kw_reader *r, const kw_array *a)
 {
     if (a->count <= 0 || !kw_reader_ok(r))
         return;
-    size_t fixed = fixed_size((kw_type)a->elem_type);
+    size_t fixed = kw_type_wire_size_((kw_type)a->elem_type);
     if (fixed) {
         /* the count was checked against the bytes left with this size */
         kw_reader_skip(r, (size_t)a->count * fixed);
@@ -190,7 +190,7 @@ static size_t struct_min_size(const struct walk *w, const kw_struct_info *st)
         else if (f->type == KW_TYPE_BYTES || f->type == KW_TYPE_RECORDS)
             total += flex ? 1 : 4;
         else
-            total += fixed_size((kw_type)f->type);
+            total += kw_type_wire_size_((kw_type)f->type);
     }
     if (w->flex)
         total += 1;
@@ -284,7 +284,7 @@ static void walk_field(struct walk *w, kw_reader *r, const kw_field_info *f)
     }
     size_t min_elem = f->type == KW_TYPE_STRUCT ? struct_min_size(w, f->sub)
                       : f->type == KW_TYPE_STRING ? (flex ? 1u : 2u)
-                                                  : fixed_size((kw_type)f->type);
+                                                  : kw_type_wire_size_((kw_type)f->type);
     int32_t count = read_count(r, flex, nullable, min_elem);
     note_failure(w, r);
     if (w->failed)
