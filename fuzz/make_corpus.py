@@ -13,6 +13,7 @@ Sources:
           header message in every version (flexible ones also with an
           unknown tagged field), written by kwire-fuzz-seeds
           (fuzz/make_seeds.c), which checks that each one decodes;
+          roundtrip gets the json seeds of its message mode;
   hand-*  small inputs made here: record batches of every kind (control,
           compressed, legacy v0/v1, partial, bad CRC), frame prefixes and
           edge cases; streams of real requests back to back (vec-*-stream).
@@ -34,7 +35,8 @@ import zlib
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VECTORS = os.path.join(ROOT, "tests", "vectors")
 CORPUS = os.path.join(ROOT, "fuzz", "corpus")
-TARGETS = ["frame_header", "request", "response", "records", "metadata_records", "json"]
+TARGETS = ["frame_header", "request", "response", "records", "metadata_records", "json",
+           "roundtrip"]
 OWN_PREFIXES = ("vec-", "syn-", "hand-")
 PER_PAIR = 2  # real-client frames kept per (direction, api key, version)
 
@@ -303,6 +305,14 @@ def add_synthesized(c, seeds):
                 c.add(t, name, data)
 
 
+def add_roundtrip(c):
+    """roundtrip reads the json target's message mode (mode byte with bit 0
+    clear, 4 selector bytes, the message): every such json seed."""
+    for name, data in sorted(c.files["json"].items()):
+        if len(data) >= 5 and not data[0] & 1:
+            c.add("roundtrip", name, data)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", required=True,
@@ -316,6 +326,7 @@ def main():
     add_hand_records(c)
     add_hand_frames(c)
     add_synthesized(c, args.seeds)
+    add_roundtrip(c)
     c.write()
 
 
