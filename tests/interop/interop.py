@@ -18,10 +18,12 @@ roundtrip  one client: create a 3-partition topic through the client's admin
            group, each exactly once, intact, in order per partition; committed
            offsets equal end offsets (drivers/, node/driver.js). Then the
            broker must stop cleanly on SIGTERM and its segments pass segcheck.
-restart    produce 20,000 messages (confluent-kafka-python, acks=all), SIGTERM,
-           start again on the same data dir and address, read all of them
-           back exactly where they were acknowledged; produce 1,000 more, which
-           must follow without a gap or an overlap; segments pass segcheck.
+restart    produce 20,000 messages (confluent-kafka-python, acks=all), read
+           them and commit a group's offsets, SIGTERM, start again on the
+           same data dir and address, read all of them back exactly where they
+           were acknowledged, find the group's committed offsets unchanged;
+           produce 1,000 more, which must follow without a gap or an overlap;
+           segments pass segcheck.
 crash      --fsync always: a producer streams messages with acks=all, recording
            every acknowledgement; the broker is killed with SIGKILL mid-stream.
            A torn write is then simulated (the head of the last batch appended
@@ -42,6 +44,9 @@ hostile    --max-frame-bytes 1 MiB: while confluent-kafka-python (else kcat)
            resident memory (VmRSS, sampled every 50 ms) under RSS_LIMIT_MB
            (200 MB; 600 MB when the broker is built with AddressSanitizer,
            whose shadow memory and quarantine count in RSS).
+
+Restart and crash run the broker with --segment-bytes 262144 when its --help
+lists that option, so that logs span several segment files.
 
 Environment: KW_INTEROP_PYTHON, a python3 that imports confluent_kafka /
 kafka (default: the first of /usr/bin/python3, this interpreter, python3 on
@@ -67,6 +72,7 @@ import kproto  # noqa: E402
 SKIP = 77
 RSS_LIMIT_MB = 200
 RSS_LIMIT_ASAN_MB = 600
+SEGMENT_BYTES = 256 * 1024
 LISTEN_RE = re.compile(r"kwire-broker: listening on (\S+):(\d+)")
 
 _procs = []  # every process started here: killed by PID (or its own group) at exit
@@ -224,6 +230,27 @@ def is_asan(path):
     except OSError:
         return False
     return b"__asan_init" in data
+
+
+def broker_supports(exe, option):
+    """Whether `exe --help` lists option (for options beyond the contract
+    the tests rely on: --listen, --data-dir, --partitions, --fsync,
+    --max-frame-bytes)."""
+    try:
+        r = subprocess.run([exe, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return option.encode() in r.stdout
+
+
+def small_segments(exe):
+    """Small segments, so that restart and recovery cross segment files,
+    where the broker has the option."""
+    if broker_supports(exe, "--segment-bytes"):
+        return ["--segment-bytes", str(SEGMENT_BYTES)]
+    log("broker has no --segment-bytes: one segment per partition")
+    return []
 
 
 class Broker:
@@ -435,12 +462,17 @@ def t_restart(a):
     run = "restart-%d" % os.getpid()
     topic = "restart"
     acked = os.path.join(wd.path, "acked.txt")
-    b = Broker(a.broker, wd.sub("data"), ["--partitions", "3"], wd.path)
+    b = Broker(a.broker, wd.sub("data"), ["--partitions", "3"] + small_segments(a.broker), wd.path)
     common = ["--topic", topic, "--run", run]
     if checks.check("broker starts", b.start()):
         rc, out = run_proc(cmd + ["produce", "--bootstrap", b.bootstrap] + common
                            + ["--count", str(n), "--out", acked, "--max-seconds", "60"], 90, "produce")
         checks.check("%d messages produced and acknowledged" % n, rc == 0)
+        rc, out = run_proc(cmd + ["verify", "--bootstrap", b.bootstrap] + common
+                           + ["--count", str(n), "--acked", acked, "--partitions", "3", "--exact",
+                              "--commit"], 90, "verify before restart")
+        checks.check("all %d messages there before the restart; group offsets committed" % n,
+                     rc == 0, last_line(out))
         port = b.port
         rc = b.stop()
         checks.check("broker exits 0 on SIGTERM", rc == 0, "status %s" % rc)
@@ -450,6 +482,14 @@ def t_restart(a):
                                90, "verify after restart")
             checks.check("all %d messages back after the restart, where they were acknowledged" % n,
                          rc == 0, last_line(out))
+            try:
+                with kproto.Conn(b.host, b.port) as c:
+                    ends = c.end_offsets(topic, [0, 1, 2])
+                    got = c.committed(run + "-verify", topic, [0, 1, 2])
+                checks.check("committed group offsets survive the restart", got == ends and
+                             sum(ends.values()) == n, "committed %s, end offsets %s" % (got, ends))
+            except (OSError, kproto.ProtocolError) as e:
+                checks.check("committed group offsets survive the restart", False, str(e))
             rc, out = run_proc(cmd + ["produce", "--bootstrap", b.bootstrap] + common
                                + ["--first", str(n), "--count", str(more), "--out", acked,
                                   "--max-seconds", "60"], 90, "produce more")
@@ -515,7 +555,8 @@ def t_crash(a):
     acked = os.path.join(wd.path, "acked.txt")
     acked2 = os.path.join(wd.path, "acked-after.txt")
     open(acked, "w").close()
-    b = Broker(a.broker, wd.sub("data"), ["--partitions", "3", "--fsync", "always"], wd.path)
+    b = Broker(a.broker, wd.sub("data"),
+               ["--partitions", "3", "--fsync", "always"] + small_segments(a.broker), wd.path)
     common = ["--topic", topic, "--run", run]
     if not checks.check("broker starts", b.start()):
         return checks.finish()

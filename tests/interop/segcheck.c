@@ -7,8 +7,10 @@
  * Every regular file named *.log under each DIR (recursively) is read whole
  * and walked as a records field: kw_batch_iter with KW_VERIFY_CRC checks each
  * batch's length, magic and CRC, and kw_record_iter validates the records of
- * every uncompressed v2 batch. Within a file, batches must hold increasing,
- * non-overlapping offsets (gaps are reported but allowed).
+ * every uncompressed v2 batch. Within a file, and from one file to the next
+ * of a directory (in name order), batches must hold increasing,
+ * non-overlapping offsets (gaps are reported but allowed); a file named as
+ * Kafka names segments (20-digit base offset) must start at that offset.
  *
  * A file is corrupt when a batch fails a check; it has a partial tail when
  * its last batch is cut short (a torn write). One line per file, then
@@ -19,6 +21,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +72,25 @@ static unsigned char *read_all(const char *path, size_t *len)
     return buf;
 }
 
-static void check_file(const char *path, totals *t)
+/* A Kafka segment name: the base offset in 20 digits, then ".log". */
+static int64_t name_offset(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (strlen(base) != 24)
+        return -1;
+    int64_t v = 0;
+    for (int i = 0; i < 20; i++) {
+        if (base[i] < '0' || base[i] > '9' || v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (base[i] - '0');
+    }
+    return v;
+}
+
+/* dir_next: the offset after the previous segment of the same directory
+ * (-1 before the first); updated. */
+static void check_file(const char *path, totals *t, int64_t *dir_next)
 {
     size_t len = 0;
     unsigned char *buf = read_all(path, &len);
@@ -131,6 +152,20 @@ static void check_file(const char *path, totals *t)
         batches++;
         records += count;
     }
+    int64_t named = name_offset(path);
+    if (!problem[0] && first >= 0) {
+        if (*dir_next >= 0 && first < *dir_next)
+            snprintf(problem, sizeof problem,
+                     "starts at offset %lld, overlapping the previous segment (which ends before %lld)",
+                     (long long)first, (long long)*dir_next);
+        else if (named >= 0 && named != first)
+            snprintf(problem, sizeof problem, "named for offset %lld but starts at %lld",
+                     (long long)named, (long long)first);
+        else if (*dir_next >= 0 && first > *dir_next)
+            gaps++;
+    }
+    if (next >= 0)
+        *dir_next = next;
     if (rc < 0 && !problem[0]) {
         kw_error e = kw_batch_iter_error(&it);
         snprintf(problem, sizeof problem, "%s at byte %zu (%s): %s", kw_err_name(e.code), e.offset,
@@ -191,6 +226,7 @@ static void walk(const char *dir, totals *t, int depth)
             names[j] = names[j - 1];
             names[j - 1] = tmp;
         }
+    int64_t dir_next = -1;
     for (size_t i = 0; i < n; i++) {
         char path[4096];
         if (snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name) < (int)sizeof path) {
@@ -199,7 +235,7 @@ static void walk(const char *dir, totals *t, int depth)
                 if (S_ISDIR(st.st_mode))
                     walk(path, t, depth + 1);
                 else if (S_ISREG(st.st_mode) && ends_with(names[i]->d_name, ".log"))
-                    check_file(path, t);
+                    check_file(path, t, &dir_next);
             }
         }
         free(names[i]);

@@ -19,7 +19,8 @@ on the command line so that separate processes agree on them.
       at most once and intact; each acknowledged message exactly where its
       ack said; offsets contiguous from 0 and message indexes increasing
       per partition; nothing that is not a message of the run. --exact:
-      all of 0 .. N-1 must be there.
+      all of 0 .. N-1 must be there. --commit: then commit the end offsets
+      for group "<run>-verify" (a simple consumer's commit, no join).
       Last line "verify: N passed, M failed".
 """
 import argparse
@@ -132,6 +133,16 @@ def verify(a):
                 log("verify: consume error: %s" % m.error())
                 continue
             v.add(m.partition(), m.offset(), m.key(), m.value(), m.headers())
+    if a.commit:
+        # commit the end offsets for this consumer's group (no join: a simple
+        # consumer's commit), for the restart test to read back later
+        try:
+            c.commit(offsets=[TopicPartition(a.topic, p, ends[p]) for p in parts],
+                     asynchronous=False)
+            log("verify: committed %s for group %s" % (ends, a.run + "-verify"))
+        except KafkaException as e:
+            log("verify: commit failed: %s" % e)
+            failed += 1
     c.close()
     if len(at_end) < len(parts):
         log("verify: partitions %s not read to their end in time" % sorted(set(parts) - at_end))
@@ -178,6 +189,8 @@ def main():
     pv.add_argument("--acked", nargs="+", required=True)
     pv.add_argument("--partitions", type=int, default=0)
     pv.add_argument("--exact", action="store_true")
+    pv.add_argument("--commit", action="store_true",
+                    help="commit the end offsets for group <run>-verify afterwards")
     pv.add_argument("--timeout", type=float, default=45.0)
     a = ap.parse_args()
     try:
