@@ -71,6 +71,9 @@ typedef struct kw_uuid {
     X(BAD_RECORD_LENGTH, 2, "record length does not match its fields")            \
     X(RECORD_COUNT, 2, "record count does not match the records in the batch")    \
     X(COMPRESSED, 2, "records are compressed; iterate the decompressed bytes")           \
+    X(COMPRESSION_UNSUPPORTED, 76, "compression codec not assigned or not in this build") \
+    X(DECOMPRESS_FAILED, 2, "compressed bytes are corrupt or cut short")                 \
+    X(DECOMPRESSED_TOO_LARGE, 10, "decompressed records do not fit the room given")     \
     X(NO_SPACE, -1, "the builder ran out of room for bytes or segments")                \
     X(TOO_LONG, 42, "value too long for its length field")                             \
     X(NEEDS_MATERIALIZE, -1, "array has no items and no view of this version")         \

@@ -12,5 +12,6 @@
 #include "message.h"
 #include "json.h"
 #include "builder.h"
+#include "record_builder.h" /* and compress.h */
 
 #endif /* KWIRE_KWIRE_H */
