@@ -4,8 +4,10 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "kwire/compress.h"
 #include "kwire/records.h"
 
 #define OUT_BUF 4096
@@ -255,15 +257,60 @@ static void write_error(struct out *o, kw_error e)
     puts_(o, "}");
 }
 
+static void write_record_list(struct out *o, kw_record_iter *it);
+
+/*
+ * Decompresses a batch's records into a heap buffer that grows up to
+ * KW_JSON_DECOMPRESS_MAX, then writes them; the buffer is the printer's
+ * only allocation, made only with KW_JSON_DECOMPRESS.
+ */
+static void write_decompressed(struct out *o, const kw_record_batch *b)
+{
+    size_t cap = b->records.len < 4096 ? 65536 : b->records.len * 16;
+    for (;;) {
+        if (cap > KW_JSON_DECOMPRESS_MAX)
+            cap = KW_JSON_DECOMPRESS_MAX;
+        uint8_t *buf = malloc(cap);
+        if (!buf) {
+            write_error(o, (kw_error){KW_ERR_OUT_OF_MEMORY, b->pos, "records"});
+            return;
+        }
+        size_t len = 0;
+        kw_err e = kw_record_batch_decompress(b, buf, cap, &len);
+        if (e == KW_ERR_DECOMPRESSED_TOO_LARGE && cap < KW_JSON_DECOMPRESS_MAX) {
+            free(buf);
+            cap *= 2;
+            continue;
+        }
+        if (e != KW_OK) {
+            free(buf);
+            write_error(o, (kw_error){e, b->pos, "records"});
+            return;
+        }
+        key(o, "decompressed_bytes");
+        putf(o, "%zu", len);
+        kw_record_iter it;
+        kw_record_iter_init_raw(&it, (kw_slice){buf, len}, b->record_count, 0);
+        write_record_list(o, &it);
+        free(buf);
+        return;
+    }
+}
+
 static void write_records_of(struct out *o, const kw_record_batch *b)
 {
     kw_record_iter it;
     kw_record_iter_init(&it, b);
+    write_record_list(o, &it);
+}
+
+static void write_record_list(struct out *o, kw_record_iter *it)
+{
     key(o, "records");
     open_(o, "[");
     kw_record rec;
     int rc;
-    while ((rc = kw_record_iter_next(&it, &rec)) == 1) {
+    while ((rc = kw_record_iter_next(it, &rec)) == 1) {
         sep(o);
         open_(o, "{");
         key(o, "offset_delta");
@@ -295,7 +342,7 @@ static void write_records_of(struct out *o, const kw_record_batch *b)
     }
     close_(o, "]");
     if (rc < 0)
-        write_error(o, kw_record_iter_error(&it));
+        write_error(o, kw_record_iter_error(it));
 }
 
 static void write_batch(struct out *o, const kw_batch *b)
@@ -346,6 +393,8 @@ static void write_batch(struct out *o, const kw_batch *b)
         if (kw_record_batch_compression(v2) != KW_COMPRESSION_NONE) {
             key(o, "compressed_bytes");
             putf(o, "%zu", v2->records.len);
+            if (o->flags & KW_JSON_DECOMPRESS)
+                write_decompressed(o, v2);
         } else {
             write_records_of(o, v2);
         }

@@ -22,7 +22,16 @@ enum {
     KW_JSON_RECORDS = 1u,
     /** Check each batch's CRC and print "crc_ok". */
     KW_JSON_VERIFY_CRC = 2u,
+    /**
+     * Decompress compressed batches (with the codecs this build has) and
+     * print their records. The one case where the printer allocates: a
+     * buffer per batch, growing to at most KW_JSON_DECOMPRESS_MAX.
+     */
+    KW_JSON_DECOMPRESS = 4u,
 };
+
+/** Most bytes one batch may decompress to when printing. */
+#define KW_JSON_DECOMPRESS_MAX (64u * 1024u * 1024u)
 
 /**
  * Writes the message m of the given version, read from r, as one JSON
