@@ -1,0 +1,294 @@
+/*
+ * One request frame: the header read in place, the version checked, the
+ * handler run, the response header and size written in front of the body
+ * the handler built (back to front, so everything is known by then).
+ *
+ * What is answered how:
+ *   ApiVersions at a version the broker does not know: error 35 in a v0
+ *   body listing ApiVersions' own range (KIP-511), response header v0.
+ *   An API the broker does not serve, at a valid version: that API's
+ *   response with every field at its default and every top-level
+ *   error_code set to UNSUPPORTED_VERSION.
+ *   A body that does not decode: the same default response with the error
+ *   kwire maps the decode error to (CORRUPT_MESSAGE, INVALID_REQUEST), when
+ *   the response has a top-level error_code; otherwise the connection is
+ *   closed, as Kafka closes it on a request it cannot parse.
+ *   An unknown API key, a version outside the valid range (other than
+ *   ApiVersions) or a header that does not decode: no response layout
+ *   exists for them, so the connection is closed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+
+typedef bk_result (*handler_fn)(bk_req *req);
+
+static const struct {
+    int16_t key;
+    handler_fn fn;
+} handlers[] = {
+    {KW_API_PRODUCE, bk_handle_produce},
+    {KW_API_FETCH, bk_handle_fetch},
+    {KW_API_LIST_OFFSETS, bk_handle_list_offsets},
+    {KW_API_METADATA, bk_handle_metadata},
+    {KW_API_OFFSET_COMMIT, bk_handle_offset_commit},
+    {KW_API_OFFSET_FETCH, bk_handle_offset_fetch},
+    {KW_API_FIND_COORDINATOR, bk_handle_find_coordinator},
+    {KW_API_JOIN_GROUP, bk_handle_join_group},
+    {KW_API_HEARTBEAT, bk_handle_heartbeat},
+    {KW_API_LEAVE_GROUP, bk_handle_leave_group},
+    {KW_API_SYNC_GROUP, bk_handle_sync_group},
+    {KW_API_DESCRIBE_GROUPS, bk_handle_describe_groups},
+    {KW_API_LIST_GROUPS, bk_handle_list_groups},
+    {KW_API_API_VERSIONS, bk_handle_api_versions},
+    {KW_API_CREATE_TOPICS, bk_handle_create_topics},
+    {KW_API_DELETE_TOPICS, bk_handle_delete_topics},
+    {KW_API_INIT_PRODUCER_ID, bk_handle_init_producer_id},
+    {KW_API_DESCRIBE_CONFIGS, bk_handle_describe_configs},
+    {KW_API_CREATE_PARTITIONS, bk_handle_create_partitions},
+    {KW_API_DELETE_GROUPS, bk_handle_delete_groups},
+    {KW_API_DESCRIBE_CLUSTER, bk_handle_describe_cluster},
+    {KW_API_DESCRIBE_TOPIC_PARTITIONS, bk_handle_describe_topic_partitions},
+};
+
+static handler_fn handler_for(int16_t key)
+{
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
+        if (handlers[i].key == key)
+            return handlers[i].fn;
+    return NULL;
+}
+
+bool bk_api_served(int16_t api_key) { return handler_for(api_key) != NULL; }
+
+/* ---- default-valued responses from the message descriptions ------------------------------ */
+
+static int64_t default_int(const kw_field_info *f)
+{
+    if (!f->default_value)
+        return 0;
+    if (!strcmp(f->default_value, "true"))
+        return 1;
+    if (!strcmp(f->default_value, "false"))
+        return 0;
+    return strtoll(f->default_value, NULL, 0);
+}
+
+static bool default_is_null(const kw_field_info *f)
+{
+    return f->default_value && !strcmp(f->default_value, "null");
+}
+
+static void write_default_struct(kw_builder *b, const kw_struct_info *s, int16_t v, bool flexible,
+                                 int16_t error, bool top, bool *had_error, int depth)
+{
+    if (flexible)
+        kw_build_uvarint(b, 0); /* no tagged fields */
+    if (depth > 16)
+        return;
+    for (size_t i = s->field_count; i-- > 0;) {
+        const kw_field_info *f = &s->fields[i];
+        if (!kw_versions_has(f->versions, v) || kw_versions_has(f->tagged, v))
+            continue;
+        bool nullable = kw_versions_has(f->nullable, v);
+        bool flex = flexible && !f->never_flexible;
+        if (f->is_array) {
+            kw_build_count(b, nullable && default_is_null(f) ? -1 : 0, flex);
+            continue;
+        }
+        switch ((kw_type)f->type) {
+        case KW_TYPE_BOOL: kw_build_bool(b, default_int(f) != 0); break;
+        case KW_TYPE_INT8: kw_build_i8(b, (int8_t)default_int(f)); break;
+        case KW_TYPE_INT16:
+            if (top && !strcmp(f->name, "error_code")) {
+                kw_build_i16(b, error);
+                *had_error = true;
+            } else {
+                kw_build_i16(b, (int16_t)default_int(f));
+            }
+            break;
+        case KW_TYPE_UINT16: kw_build_u16(b, (uint16_t)default_int(f)); break;
+        case KW_TYPE_INT32: kw_build_i32(b, (int32_t)default_int(f)); break;
+        case KW_TYPE_INT64: kw_build_i64(b, default_int(f)); break;
+        case KW_TYPE_FLOAT64: kw_build_f64(b, 0.0); break;
+        case KW_TYPE_UUID: {
+            kw_uuid z;
+            memset(&z, 0, sizeof z);
+            kw_build_uuid(b, &z);
+            break;
+        }
+        case KW_TYPE_STRING: {
+            kw_slice sl = {(const uint8_t *)"", 0};
+            if (nullable)
+                sl.ptr = NULL;
+            if (flex)
+                nullable ? kw_build_compact_nullable_string(b, sl) : kw_build_compact_string(b, sl);
+            else
+                nullable ? kw_build_nullable_string(b, sl) : kw_build_string(b, sl);
+            break;
+        }
+        case KW_TYPE_BYTES:
+        case KW_TYPE_RECORDS: {
+            kw_slice sl = {(const uint8_t *)"", 0};
+            if (nullable)
+                sl.ptr = NULL;
+            if (flex)
+                nullable ? kw_build_compact_nullable_bytes(b, sl) : kw_build_compact_bytes(b, sl);
+            else
+                nullable ? kw_build_nullable_bytes(b, sl) : kw_build_bytes(b, sl);
+            break;
+        }
+        case KW_TYPE_STRUCT:
+            if (nullable) {
+                kw_build_i8(b, -1);
+            } else if (f->sub) {
+                write_default_struct(b, f->sub, v, flexible, error, false, had_error, depth + 1);
+            }
+            break;
+        }
+    }
+}
+
+bool bk_build_error_response(kw_builder *b, int16_t api_key, int16_t version, int16_t error)
+{
+    const kw_message_info *m = kw_message_for_api(api_key, true);
+    if (!m || !m->root)
+        return false;
+    bool had_error = false;
+    bool flexible = m->first_flexible >= 0 && version >= m->first_flexible;
+    write_default_struct(b, m->root, version, flexible, error, true, &had_error, 0);
+    return had_error;
+}
+
+/* ---- ApiVersions ------------------------------------------------------------------------------ */
+
+static bool software_name_valid(kw_slice s)
+{
+    if (!s.ptr || s.len == 0)
+        return false;
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && !((c == '-' || c == '.') && i > 0 && i + 1 < s.len))
+            return false;
+    }
+    return true;
+}
+
+bk_result bk_handle_api_versions(bk_req *req)
+{
+    kw_api_versions_response resp;
+    memset(&resp, 0, sizeof resp);
+    resp.finalized_features_epoch = -1;
+    kw_api_versions_request rq;
+    kw_decode_error err;
+    if (kw_api_versions_request_decode(&req->body, req->version, &rq, &err) != KW_OK) {
+        resp.error_code = BK_INVALID_REQUEST;
+    } else if (req->version >= 3 && (!software_name_valid(rq.client_software_name) ||
+                                     !software_name_valid(rq.client_software_version))) {
+        resp.error_code = BK_INVALID_REQUEST;
+    }
+    size_t n = sizeof handlers / sizeof handlers[0];
+    kw_api_versions_response_api_version *keys = BK_ALLOC(req, kw_api_versions_response_api_version, n);
+    if (!keys)
+        return BK_CLOSE;
+    /* in key order, as Kafka lists them */
+    size_t k = 0;
+    for (int16_t key = 0; key < KW_API_KEY_COUNT; key++) {
+        if (!handler_for(key))
+            continue;
+        const kw_api_info *info = kw_api_lookup(key);
+        keys[k].api_key = key;
+        keys[k].min_version = info->min_version;
+        keys[k].max_version = info->max_version;
+        k++;
+    }
+    resp.api_keys = kw_array_of(keys, (int32_t)k);
+    return kw_api_versions_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
+                                                                                  : BK_CLOSE;
+}
+
+/* KIP-511: an ApiVersions version the broker does not know gets a v0 body. */
+static void api_versions_unsupported(bk_req *req)
+{
+    kw_api_versions_response resp;
+    memset(&resp, 0, sizeof resp);
+    resp.error_code = BK_UNSUPPORTED_VERSION;
+    const kw_api_info *info = kw_api_lookup(KW_API_API_VERSIONS);
+    kw_api_versions_response_api_version key = {KW_API_API_VERSIONS, info->min_version,
+                                                info->max_version, {0, {NULL, 0}}};
+    resp.api_keys = kw_array_of(&key, 1);
+    kw_api_versions_response_encode(req->out, 0, &resp);
+}
+
+/* ---- dispatch -------------------------------------------------------------------------------- */
+
+bk_result bk_dispatch(bk_req *req)
+{
+    bk_broker *br = req->br;
+    kw_reader r;
+    kw_reader_init(&r, req->frame, req->frame_len);
+    kw_error herr;
+    if (kw_request_header_parse(&r, &req->hdr, &herr) != KW_OK) {
+        if (!req->resumed)
+            bk_log_msg("%s: request header: %s at byte %zu (api key %d), closing",
+                       req->conn ? req->conn->peer : "?", kw_err_name(herr.code), herr.offset,
+                       (int)req->hdr.api_key);
+        br->stats.decode_errors++;
+        return BK_CLOSE;
+    }
+    req->version = req->hdr.api_version;
+    req->body = r;
+    int16_t key = req->hdr.api_key;
+    int response_header = kw_response_header_version(key, req->version);
+    bk_result res;
+    if (!kw_api_version_supported(key, req->version)) {
+        if (key != KW_API_API_VERSIONS) {
+            bk_log_msg("%s: %s v%d is outside the valid range, closing",
+                       req->conn ? req->conn->peer : "?", kw_api_lookup(key)->name,
+                       (int)req->version);
+            return BK_CLOSE;
+        }
+        api_versions_unsupported(req);
+        response_header = 0;
+        res = BK_RESPOND;
+    } else {
+        handler_fn fn = handler_for(key);
+        if (fn) {
+            res = fn(req);
+        } else {
+            bk_build_error_response(req->out, key, req->version, BK_UNSUPPORTED_VERSION);
+            res = BK_RESPOND;
+        }
+    }
+    if (res != BK_RESPOND)
+        return res;
+    if (response_header == 1)
+        kw_build_uvarint(req->out, 0);
+    kw_build_i32(req->out, req->hdr.correlation_id);
+    kw_build_length_i32(req->out, 0);
+    if (kw_builder_error(req->out) != KW_OK) {
+        bk_log_msg("%s: %s v%d response could not be built: %s", req->conn ? req->conn->peer : "?",
+                   kw_api_lookup(key)->name, (int)req->version,
+                   kw_err_name(kw_builder_error(req->out)));
+        return BK_CLOSE;
+    }
+    return BK_RESPOND;
+}
+
+/* Shared by the handlers: a body that did not decode. */
+bk_result bk_reply_decode_error(bk_req *req, const kw_decode_error *err)
+{
+    char text[512];
+    kw_decode_error_format(err, text, sizeof text);
+    bk_log_msg("%s: %s", req->conn ? req->conn->peer : "?", text);
+    req->br->stats.decode_errors++;
+    kw_builder_reset(req->out);
+    int16_t code = kw_err_kafka_code(err->code);
+    if (code == -1)
+        code = BK_INVALID_REQUEST;
+    if (!bk_build_error_response(req->out, req->hdr.api_key, req->version, code))
+        return BK_CLOSE;
+    return BK_RESPOND;
+}

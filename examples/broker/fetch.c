@@ -1,0 +1,295 @@
+/*
+ * Fetch and ListOffsets.
+ *
+ * Record bytes go from the segment file to the socket with sendfile and
+ * are never read into user space. How: every partition's read is first
+ * resolved to a file range, and the range's fd is dup'ed into the
+ * connection's side table (bk_conn.files), which is complete before the
+ * response is encoded and so never moves while it is. The records slice
+ * handed to the generated encoder then points at that table entry, with
+ * the range's length as its length: a stand-in, not bytes. The records
+ * writer installed on every connection's builder (bk_records_writer)
+ * recognizes a pointer into the table and adds the range with
+ * kw_build_file_range; any other slice is copied as usual. The encoder
+ * only passes records slices to the writer and computes lengths from
+ * them, so it never reads through the stand-in. The dup'ed fds stay open
+ * until the response is sent, even if the topic is deleted meanwhile.
+ *
+ * Long poll: a Fetch that finds fewer than min_bytes parks (max_wait_ms at
+ * most) and runs again whenever a produce appends or its time runs out.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+
+void bk_records_writer(kw_builder *b, kw_slice records, void *ctx)
+{
+    bk_conn *c = ctx;
+    uintptr_t p = (uintptr_t)records.ptr;
+    uintptr_t lo = (uintptr_t)c->files, hi = (uintptr_t)(c->files + c->nfiles);
+    if (c->files && p >= lo && p < hi && (p - lo) % sizeof(bk_file_ref) == 0) {
+        const bk_file_ref *f = &c->files[(p - lo) / sizeof(bk_file_ref)];
+        kw_build_file_range(b, f->fd, f->pos, records.len);
+        return;
+    }
+    kw_build_raw(b, records.ptr, records.len);
+}
+
+/* Reserves room in the side table so its entries do not move. */
+static bool reserve_files(bk_conn *c, size_t n)
+{
+    if (c->capfiles - c->nfiles >= n)
+        return true;
+    size_t cap = c->nfiles + n;
+    bk_file_ref *f = realloc(c->files, cap * sizeof *f);
+    if (!f)
+        return false;
+    c->files = f;
+    c->capfiles = cap;
+    return true;
+}
+
+kw_slice bk_conn_file_slice(bk_req *req, int fd, uint64_t pos, uint64_t len)
+{
+    bk_conn *c = req->conn;
+    kw_slice s = {(const uint8_t *)"", 0};
+    if (!c || c->nfiles == c->capfiles)
+        return s;
+    int dfd = dup(fd);
+    if (dfd < 0)
+        return s;
+    bk_file_ref *f = &c->files[c->nfiles++];
+    f->fd = dfd;
+    f->pos = (int64_t)pos;
+    s.ptr = (const uint8_t *)f;
+    s.len = (size_t)len;
+    return s;
+}
+
+/* ---- Fetch ------------------------------------------------------------------------------- */
+
+typedef struct fetch_part {
+    kw_fetch_response_partition_data *out;
+    bk_partition *p;
+    int64_t offset;
+    int32_t max_bytes;
+    bk_read rd;
+} fetch_part;
+
+bk_result bk_handle_fetch(bk_req *req)
+{
+    kw_fetch_request rq;
+    kw_decode_error err;
+    if (kw_fetch_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
+        return bk_reply_decode_error(req, &err);
+    bk_broker *br = req->br;
+    kw_fetch_response resp;
+    memset(&resp, 0, sizeof resp);
+    resp.node_endpoints = kw_array_of(NULL, 0);
+    if (rq.session_id != 0 || rq.session_epoch > 0) {
+        /* no fetch sessions are kept (session_id 0 in every answer) */
+        resp.error_code = 70; /* FETCH_SESSION_ID_NOT_FOUND */
+        resp.responses = kw_array_of(NULL, 0);
+        return kw_fetch_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
+                                                                               : BK_CLOSE;
+    }
+    int32_t ntopics = kw_array_len(&rq.topics);
+    kw_fetch_response_fetchable_topic_response *topics =
+        BK_ALLOC(req, kw_fetch_response_fetchable_topic_response, ntopics);
+    size_t total_parts = 0;
+    kw_array_iter ti;
+    kw_fetch_request_fetch_topic ft;
+    kw_array_iter_init(&ti, &rq.topics);
+    while (kw_fetch_request_fetch_topic_next(&ti, &ft))
+        total_parts += (size_t)kw_array_len(&ft.partitions);
+    fetch_part *fps = BK_ALLOC(req, fetch_part, total_parts);
+    if ((!topics && ntopics) || (!fps && total_parts))
+        return BK_CLOSE;
+    size_t k = 0;
+    kw_array_iter_init(&ti, &rq.topics);
+    for (int32_t t = 0; kw_fetch_request_fetch_topic_next(&ti, &ft); t++) {
+        int32_t nparts = kw_array_len(&ft.partitions);
+        kw_fetch_response_partition_data *parts = BK_ALLOC(req, kw_fetch_response_partition_data, nparts);
+        if (!parts && nparts)
+            return BK_CLOSE;
+        bk_topic *topic = req->version >= 13 ? bk_topic_find_id(br, &ft.topic_id)
+                                             : bk_topic_find(br, ft.topic);
+        topics[t].topic = ft.topic;
+        topics[t].topic_id = ft.topic_id;
+        topics[t].partitions = kw_array_of(parts, nparts);
+        kw_array_iter pi;
+        kw_fetch_request_fetch_partition fp;
+        kw_array_iter_init(&pi, &ft.partitions);
+        for (int32_t i = 0; kw_fetch_request_fetch_partition_next(&pi, &fp); i++) {
+            kw_fetch_response_partition_data *pd = &parts[i];
+            pd->partition_index = fp.partition;
+            pd->high_watermark = -1;
+            pd->last_stable_offset = -1;
+            pd->log_start_offset = -1;
+            pd->aborted_transactions = kw_array_of(NULL, -1);
+            pd->preferred_read_replica = -1;
+            pd->records = (kw_slice){(const uint8_t *)"", 0};
+            fetch_part *fpp = &fps[k++];
+            memset(fpp, 0, sizeof *fpp);
+            fpp->out = pd;
+            fpp->rd.fd = -1;
+            if (!topic) {
+                pd->error_code = req->version >= 13 ? BK_UNKNOWN_TOPIC_ID : BK_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            if (fp.partition < 0 || fp.partition >= topic->nparts) {
+                pd->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            bk_partition *p = topic->parts[fp.partition];
+            pd->high_watermark = p->log.end;
+            pd->last_stable_offset = p->log.end;
+            pd->log_start_offset = p->log.start;
+            if (fp.current_leader_epoch > 0) {
+                pd->error_code = BK_UNKNOWN_LEADER_EPOCH;
+                continue;
+            }
+            fpp->p = p;
+            fpp->offset = fp.fetch_offset;
+            fpp->max_bytes = fp.partition_max_bytes;
+        }
+    }
+    /* resolve the reads: the request's max_bytes across partitions, whole first batch (KIP-74) */
+    int64_t budget = req->version >= 3 ? rq.max_bytes : INT32_MAX;
+    if (budget < 0)
+        budget = 0;
+    uint64_t total = 0;
+    bool first = true;
+    size_t nreads = 0;
+    for (size_t i = 0; i < k; i++) {
+        fetch_part *f = &fps[i];
+        if (!f->p)
+            continue;
+        if (f->max_bytes < 0) {
+            f->out->error_code = BK_INVALID_FETCH_SIZE;
+            continue;
+        }
+        uint64_t limit = (uint64_t)f->max_bytes;
+        if ((int64_t)limit > budget)
+            limit = (uint64_t)budget;
+        int code = bk_log_read(&f->p->log, f->offset, limit, first && req->version >= 3, &f->rd);
+        f->out->error_code = (int16_t)code;
+        if (code != BK_NONE || f->rd.len == 0)
+            continue;
+        total += f->rd.len;
+        budget -= (int64_t)f->rd.len;
+        if (budget < 0)
+            budget = 0;
+        first = false;
+        nreads++;
+    }
+    bool enough = rq.min_bytes <= 0 || total >= (uint64_t)rq.min_bytes;
+    bool any_error = false;
+    for (size_t i = 0; i < k; i++)
+        if (fps[i].out->error_code != BK_NONE)
+            any_error = true;
+    if (!enough && !any_error && !req->final && rq.max_wait_ms > 0 && req->conn) {
+        req->park = BK_PARK_FETCH;
+        int64_t started = req->resumed ? req->conn->park_deadline : br->now + rq.max_wait_ms;
+        req->park_deadline = started;
+        return BK_PARKED;
+    }
+    if (req->conn && !reserve_files(req->conn, nreads))
+        return BK_CLOSE;
+    for (size_t i = 0; i < k; i++) {
+        fetch_part *f = &fps[i];
+        if (f->p && f->out->error_code == BK_NONE && f->rd.len > 0)
+            f->out->records = bk_conn_file_slice(req, f->rd.fd, f->rd.pos, f->rd.len);
+    }
+    resp.responses = kw_array_of(topics, ntopics);
+    return kw_fetch_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND : BK_CLOSE;
+}
+
+/* ---- ListOffsets -------------------------------------------------------------------------- */
+
+#define EARLIEST -2
+#define LATEST -1
+#define MAX_TIMESTAMP -3
+#define EARLIEST_LOCAL -4
+#define LATEST_TIERED -5
+
+bk_result bk_handle_list_offsets(bk_req *req)
+{
+    kw_list_offsets_request rq;
+    kw_decode_error err;
+    if (kw_list_offsets_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
+        return bk_reply_decode_error(req, &err);
+    bk_broker *br = req->br;
+    int32_t ntopics = kw_array_len(&rq.topics);
+    kw_list_offsets_response_list_offsets_topic_response *topics =
+        BK_ALLOC(req, kw_list_offsets_response_list_offsets_topic_response, ntopics);
+    if (!topics && ntopics)
+        return BK_CLOSE;
+    kw_array_iter ti;
+    kw_list_offsets_request_list_offsets_topic lt;
+    kw_array_iter_init(&ti, &rq.topics);
+    for (int32_t t = 0; kw_list_offsets_request_list_offsets_topic_next(&ti, &lt); t++) {
+        int32_t nparts = kw_array_len(&lt.partitions);
+        kw_list_offsets_response_list_offsets_partition_response *parts =
+            BK_ALLOC(req, kw_list_offsets_response_list_offsets_partition_response, nparts);
+        int64_t *olds = BK_ALLOC(req, int64_t, nparts);
+        if ((!parts || !olds) && nparts)
+            return BK_CLOSE;
+        topics[t].name = lt.name;
+        topics[t].partitions = kw_array_of(parts, nparts);
+        bk_topic *topic = bk_topic_find(br, lt.name);
+        kw_array_iter pi;
+        kw_list_offsets_request_list_offsets_partition lp;
+        kw_array_iter_init(&pi, &lt.partitions);
+        for (int32_t i = 0; kw_list_offsets_request_list_offsets_partition_next(&pi, &lp); i++) {
+            kw_list_offsets_response_list_offsets_partition_response *pr = &parts[i];
+            pr->partition_index = lp.partition_index;
+            pr->timestamp = -1;
+            pr->offset = -1;
+            pr->leader_epoch = -1;
+            pr->old_style_offsets = kw_array_of(NULL, 0);
+            if (!topic || lp.partition_index < 0 || lp.partition_index >= topic->nparts) {
+                pr->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            if (lp.current_leader_epoch > 0) {
+                pr->error_code = BK_UNKNOWN_LEADER_EPOCH;
+                continue;
+            }
+            bk_log *log = &topic->parts[lp.partition_index]->log;
+            int64_t ts = lp.timestamp, found_ts = -1, offset;
+            if (ts == EARLIEST || ts == EARLIEST_LOCAL)
+                offset = log->start;
+            else if (ts == LATEST)
+                offset = log->end;
+            else if (ts == MAX_TIMESTAMP)
+                offset = bk_log_offset_of_max_timestamp(log, &found_ts);
+            else if (ts == LATEST_TIERED)
+                offset = -1;
+            else if (ts < 0) {
+                pr->error_code = BK_INVALID_REQUEST;
+                continue;
+            } else {
+                offset = bk_log_offset_for_timestamp(log, ts, &found_ts);
+            }
+            pr->offset = offset;
+            pr->timestamp = found_ts;
+            if (offset >= 0)
+                pr->leader_epoch = 0;
+            if (req->version == 0) {
+                int32_t n = 0;
+                if (offset >= 0 && lp.max_num_offsets > 0)
+                    olds[n++] = offset;
+                pr->old_style_offsets = kw_array_of(olds, n);
+            }
+        }
+    }
+    kw_list_offsets_response resp;
+    memset(&resp, 0, sizeof resp);
+    resp.topics = kw_array_of(topics, ntopics);
+    return kw_list_offsets_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
+                                                                                  : BK_CLOSE;
+}

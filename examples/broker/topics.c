@@ -1,0 +1,570 @@
+/*
+ * The topic table and the broker's data directory:
+ *   <data>/meta.properties          cluster.id, node.id, directory.id
+ *   <data>/__cluster_metadata-0/    topics, partitions, configs (metadata_log.c)
+ *   <data>/__consumer_offsets-0/    committed offsets (offsets.c)
+ *   <data>/<topic>-<partition>/     partition logs (log.c) with partition.metadata
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker.h"
+
+bk_topic *bk_topic_find(bk_broker *br, kw_slice name)
+{
+    if (!name.ptr)
+        return NULL;
+    return bk_map_get(&br->topics_by_name, name.ptr, name.len);
+}
+
+bk_topic *bk_topic_find_id(bk_broker *br, const kw_uuid *id)
+{
+    return bk_map_get(&br->topics_by_id, id->bytes, 16);
+}
+
+bk_partition *bk_partition_find(bk_broker *br, kw_slice topic, int32_t partition)
+{
+    bk_topic *t = bk_topic_find(br, topic);
+    if (!t || partition < 0 || partition >= t->nparts)
+        return NULL;
+    return t->parts[partition];
+}
+
+const char *bk_topic_config(const bk_topic *t, const char *name)
+{
+    for (size_t i = 0; i < t->nconfigs; i++)
+        if (strcmp(t->configs[i].name, name) == 0)
+            return t->configs[i].value;
+    return NULL;
+}
+
+static void partition_dir(const bk_broker *br, const char *topic, int32_t p, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s-%d", br->cfg.data_dir, topic, (int)p);
+}
+
+/* partition.metadata, as Kafka writes it, and a leader epoch checkpoint. */
+static void write_partition_files(const bk_broker *br, const char *dir, const kw_uuid *id)
+{
+    char path[BK_PATH_MAX + 64], text[128], idtext[23];
+    bool sync = br->cfg.fsync != BK_FSYNC_NEVER;
+    bk_uuid_format(id, idtext);
+    int n = snprintf(text, sizeof text, "version: 0\ntopic_id: %s\n", idtext);
+    snprintf(path, sizeof path, "%s/partition.metadata", dir);
+    if (bk_write_file_atomic(path, text, (size_t)n, sync) != 0)
+        bk_log_msg("%s: %s", path, strerror(errno));
+    snprintf(path, sizeof path, "%s/leader-epoch-checkpoint", dir);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        bk_write_file_atomic(path, "0\n1\n0 0\n", 8, sync);
+}
+
+static bool read_partition_metadata(const char *dir, kw_uuid *id)
+{
+    char path[BK_PATH_MAX + 64], text[256];
+    snprintf(path, sizeof path, "%s/partition.metadata", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    text[n] = 0;
+    char *p = strstr(text, "topic_id:");
+    if (!p)
+        return false;
+    p += 9;
+    while (*p == ' ')
+        p++;
+    char idtext[64];
+    size_t k = 0;
+    while (*p && *p != '\n' && *p != '\r' && k + 1 < sizeof idtext)
+        idtext[k++] = *p++;
+    idtext[k] = 0;
+    return bk_uuid_parse(idtext, id);
+}
+
+static int open_partition(bk_broker *br, bk_topic *t, int32_t p)
+{
+    bk_partition *part = calloc(1, sizeof *part);
+    if (!part)
+        return -1;
+    part->topic = t;
+    part->id = p;
+    char dir[BK_PATH_MAX];
+    partition_dir(br, t->name, p, dir, sizeof dir);
+    struct stat st;
+    bool existed = stat(dir, &st) == 0;
+    if (bk_log_open(&part->log, dir, &br->cfg, true) != 0) {
+        bk_log_msg("%s: cannot open the log: %s", dir, strerror(errno));
+        free(part);
+        return -1;
+    }
+    if (part->log.truncated_bytes)
+        bk_log_msg("%s: recovery truncated %llu bytes", dir,
+                   (unsigned long long)part->log.truncated_bytes);
+    kw_uuid on_disk;
+    if (!existed || !read_partition_metadata(dir, &on_disk) ||
+        memcmp(on_disk.bytes, t->id.bytes, 16) != 0)
+        write_partition_files(br, dir, &t->id);
+    if (!existed && br->cfg.fsync != BK_FSYNC_NEVER)
+        bk_fsync_dir(br->cfg.data_dir);
+    t->parts[p] = part;
+    for (size_t i = 0; i < part->log.nproducers; i++)
+        if (part->log.producers[i].producer_id >= br->next_producer_id)
+            br->next_producer_id = part->log.producers[i].producer_id + 1;
+    return 0;
+}
+
+static void free_topic(bk_topic *t)
+{
+    if (!t)
+        return;
+    for (int32_t p = 0; p < t->nparts; p++) {
+        if (t->parts[p]) {
+            bk_log_close(&t->parts[p]->log);
+            free(t->parts[p]);
+        }
+    }
+    free(t->parts);
+    for (size_t i = 0; i < t->nconfigs; i++) {
+        free(t->configs[i].name);
+        free(t->configs[i].value);
+    }
+    free(t->configs);
+    free(t->name);
+    free(t);
+}
+
+static int register_topic(bk_broker *br, bk_topic *t)
+{
+    if (br->ntopics == br->captopics) {
+        size_t cap = br->captopics ? br->captopics * 2 : 16;
+        bk_topic **ts = realloc(br->topics, cap * sizeof *ts);
+        if (!ts)
+            return -1;
+        br->topics = ts;
+        br->captopics = cap;
+    }
+    if (bk_map_put(&br->topics_by_name, t->name, t->name_len, t) != 0)
+        return -1;
+    if (bk_map_put(&br->topics_by_id, t->id.bytes, 16, t) != 0) {
+        bk_map_del(&br->topics_by_name, t->name, t->name_len);
+        return -1;
+    }
+    br->topics[br->ntopics++] = t;
+    br->total_partitions += t->nparts;
+    return 0;
+}
+
+/* A topic with its partitions opened (creating their directories). */
+static bk_topic *open_topic(bk_broker *br, const char *name, const kw_uuid *id, int32_t nparts,
+                            const bk_kv *configs, size_t nconfigs)
+{
+    bk_topic *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->name = strdup(name);
+    t->name_len = strlen(name);
+    t->id = *id;
+    t->parts = calloc((size_t)nparts, sizeof *t->parts);
+    t->nparts = nparts;
+    if (!t->name || !t->parts)
+        goto fail;
+    if (nconfigs) {
+        t->configs = calloc(nconfigs, sizeof *t->configs);
+        if (!t->configs)
+            goto fail;
+        for (size_t i = 0; i < nconfigs; i++) {
+            t->configs[i].name = strdup(configs[i].name);
+            t->configs[i].value = strdup(configs[i].value ? configs[i].value : "");
+            t->nconfigs++;
+            if (!t->configs[i].name || !t->configs[i].value)
+                goto fail;
+        }
+    }
+    for (int32_t p = 0; p < nparts; p++)
+        if (open_partition(br, t, p) != 0)
+            goto fail;
+    return t;
+fail:
+    free_topic(t);
+    return NULL;
+}
+
+static bool name_collides(bk_broker *br, kw_slice name)
+{
+    for (size_t i = 0; i < br->ntopics; i++) {
+        const bk_topic *t = br->topics[i];
+        if (t->name_len != name.len)
+            continue;
+        bool same = true;
+        for (size_t k = 0; k < name.len && same; k++) {
+            char a = t->name[k] == '.' ? '_' : t->name[k];
+            char b = name.ptr[k] == '.' ? '_' : (char)name.ptr[k];
+            same = a == b;
+        }
+        if (same)
+            return true;
+    }
+    return false;
+}
+
+int bk_topic_create(bk_broker *br, kw_slice name, int32_t partitions, const bk_kv *configs,
+                    size_t nconfigs, bool validate_only, bk_topic **out, const char **message)
+{
+    *out = NULL;
+    *message = NULL;
+    if (!bk_topic_name_valid(name)) {
+        *message = "Topic name is illegal: it must be 1 to 249 characters of [a-zA-Z0-9._-], "
+                   "not '.' or '..'";
+        return BK_INVALID_TOPIC_EXCEPTION;
+    }
+    if (bk_topic_find(br, name)) {
+        *message = "Topic already exists.";
+        return BK_TOPIC_ALREADY_EXISTS;
+    }
+    if (bk_slice_eqs(name, "__consumer_offsets") || bk_slice_eqs(name, "__cluster_metadata") ||
+        bk_slice_eqs(name, "__transaction_state")) {
+        *message = "The name is reserved for an internal topic.";
+        return BK_INVALID_TOPIC_EXCEPTION;
+    }
+    if (name_collides(br, name)) {
+        *message = "Topic collides with an existing topic ('.' and '_' are the same in metric names).";
+        return BK_INVALID_TOPIC_EXCEPTION;
+    }
+    if (partitions <= 0) {
+        *message = "Number of partitions must be larger than 0.";
+        return BK_INVALID_PARTITIONS;
+    }
+    if (partitions > br->cfg.max_partitions - br->total_partitions) {
+        *message = "The broker's partition limit (--max-partitions) would be exceeded.";
+        return BK_POLICY_VIOLATION;
+    }
+    if (validate_only)
+        return BK_NONE;
+    char cname[256];
+    memcpy(cname, name.ptr, name.len);
+    cname[name.len] = 0;
+    kw_uuid id;
+    do
+        id = bk_uuid_random();
+    while (bk_topic_find_id(br, &id));
+    bk_topic *t = open_topic(br, cname, &id, partitions, configs, nconfigs);
+    if (!t) {
+        *message = "The partition logs could not be created.";
+        return BK_KAFKA_STORAGE_ERROR;
+    }
+    if (bk_metadata_append_topic(br, t, 0) != 0 || register_topic(br, t) != 0) {
+        for (int32_t p = 0; p < t->nparts; p++) {
+            char dir[BK_PATH_MAX];
+            partition_dir(br, t->name, p, dir, sizeof dir);
+            bk_remove_tree(dir);
+        }
+        free_topic(t);
+        *message = "The topic could not be recorded in the metadata log.";
+        return BK_KAFKA_STORAGE_ERROR;
+    }
+    bk_log_msg("created topic %s with %d partitions", cname, (int)partitions);
+    *out = t;
+    return BK_NONE;
+}
+
+int bk_topic_add_partitions(bk_broker *br, bk_topic *t, int32_t count, bool validate_only,
+                            const char **message)
+{
+    *message = NULL;
+    if (count <= t->nparts) {
+        *message = count == t->nparts ? "Topic already has that many partitions."
+                                      : "Topic currently has more partitions than that.";
+        return BK_INVALID_PARTITIONS;
+    }
+    if (count - t->nparts > br->cfg.max_partitions - br->total_partitions) {
+        *message = "The broker's partition limit (--max-partitions) would be exceeded.";
+        return BK_POLICY_VIOLATION;
+    }
+    if (validate_only)
+        return BK_NONE;
+    bk_partition **parts = realloc(t->parts, (size_t)count * sizeof *parts);
+    if (!parts)
+        return BK_KAFKA_STORAGE_ERROR;
+    t->parts = parts;
+    int32_t old = t->nparts;
+    for (int32_t p = old; p < count; p++)
+        t->parts[p] = NULL;
+    for (int32_t p = old; p < count; p++) {
+        if (open_partition(br, t, p) != 0) {
+            for (int32_t q = old; q < p; q++) {
+                bk_log_close(&t->parts[q]->log);
+                free(t->parts[q]);
+            }
+            *message = "The partition logs could not be created.";
+            return BK_KAFKA_STORAGE_ERROR;
+        }
+    }
+    t->nparts = count;
+    br->total_partitions += count - old;
+    if (bk_metadata_append_topic(br, t, old) != 0)
+        bk_log_msg("%s: new partitions not recorded in the metadata log", t->name);
+    return BK_NONE;
+}
+
+int bk_topic_delete(bk_broker *br, bk_topic *t)
+{
+    kw_uuid id = t->id;
+    if (bk_metadata_append_remove_topic(br, &id) != 0)
+        return BK_KAFKA_STORAGE_ERROR;
+    bk_map_del(&br->topics_by_name, t->name, t->name_len);
+    bk_map_del(&br->topics_by_id, id.bytes, 16);
+    for (size_t i = 0; i < br->ntopics; i++) {
+        if (br->topics[i] == t) {
+            memmove(&br->topics[i], &br->topics[i + 1], (br->ntopics - i - 1) * sizeof *br->topics);
+            br->ntopics--;
+            break;
+        }
+    }
+    br->total_partitions -= t->nparts;
+    int32_t n = t->nparts;
+    char *name = strdup(t->name);
+    free_topic(t); /* closes the logs; responses still sending hold their own fds */
+    for (int32_t p = 0; name && p < n; p++) {
+        char dir[BK_PATH_MAX];
+        partition_dir(br, name, p, dir, sizeof dir);
+        if (bk_remove_tree(dir) != 0)
+            bk_log_msg("%s: not removed: %s", dir, strerror(errno));
+    }
+    if (br->cfg.fsync != BK_FSYNC_NEVER)
+        bk_fsync_dir(br->cfg.data_dir);
+    bk_log_msg("deleted topic %s", name ? name : "?");
+    free(name);
+    return BK_NONE;
+}
+
+/* ---- loading ---------------------------------------------------------------------------- */
+
+/* "<name>-<digits>" with a legal name: the topic name and partition. */
+static bool parse_partition_dir(const char *entry, char *name, size_t cap, int32_t *p)
+{
+    const char *dash = strrchr(entry, '-');
+    if (!dash || dash == entry || !dash[1])
+        return false;
+    long v = 0;
+    for (const char *c = dash + 1; *c; c++) {
+        if (*c < '0' || *c > '9' || v > 1000000)
+            return false;
+        v = v * 10 + (*c - '0');
+    }
+    size_t n = (size_t)(dash - entry);
+    if (n >= cap)
+        return false;
+    memcpy(name, entry, n);
+    name[n] = 0;
+    /* internal logs (__cluster_metadata, __consumer_offsets) are not topics */
+    if (!bk_topic_name_valid(bk_cstr(name)) || strncmp(name, "__", 2) == 0)
+        return false;
+    *p = (int32_t)v;
+    return true;
+}
+
+int bk_topics_load(bk_broker *br)
+{
+    bk_meta_topic *mt = NULL;
+    size_t n = 0;
+    if (bk_metadata_replay(br, &mt, &n) != 0) {
+        bk_log_msg("%s/__cluster_metadata-0: cannot be read", br->cfg.data_dir);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (mt[i].removed || mt[i].partitions <= 0 || bk_topic_find(br, bk_cstr(mt[i].name)))
+            continue;
+        bk_topic *t = open_topic(br, mt[i].name, &mt[i].id, mt[i].partitions, mt[i].configs,
+                                 mt[i].nconfigs);
+        if (!t || register_topic(br, t) != 0) {
+            free_topic(t);
+            rc = -1;
+        }
+    }
+    bk_meta_topics_free(mt, n);
+    if (rc != 0)
+        return rc;
+
+    /* partition directories the metadata log does not know (written by another tool) */
+    DIR *d = opendir(br->cfg.data_dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    typedef struct found {
+        char name[256];
+        int32_t parts;
+        kw_uuid id;
+        bool has_id;
+    } found;
+    found *fs = NULL;
+    size_t nf = 0;
+    while ((e = readdir(d)) != NULL) {
+        char name[256];
+        int32_t p;
+        if (!parse_partition_dir(e->d_name, name, sizeof name, &p))
+            continue;
+        if (bk_topic_find(br, bk_cstr(name)))
+            continue;
+        size_t k = 0;
+        while (k < nf && strcmp(fs[k].name, name) != 0)
+            k++;
+        if (k == nf) {
+            found *g = realloc(fs, (nf + 1) * sizeof *g);
+            if (!g)
+                break;
+            fs = g;
+            memset(&fs[nf], 0, sizeof fs[nf]);
+            snprintf(fs[nf].name, sizeof fs[nf].name, "%s", name);
+            nf++;
+        }
+        if (p + 1 > fs[k].parts)
+            fs[k].parts = p + 1;
+        char dir[BK_PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/%s", br->cfg.data_dir, e->d_name);
+        if (!fs[k].has_id && read_partition_metadata(dir, &fs[k].id))
+            fs[k].has_id = true;
+    }
+    closedir(d);
+    for (size_t k = 0; k < nf; k++) {
+        if (!fs[k].has_id || bk_topic_find_id(br, &fs[k].id))
+            fs[k].id = bk_uuid_random();
+        if (fs[k].parts > br->cfg.max_partitions - br->total_partitions) {
+            bk_log_msg("%s: not loaded, over --max-partitions", fs[k].name);
+            continue;
+        }
+        bk_topic *t = open_topic(br, fs[k].name, &fs[k].id, fs[k].parts, NULL, 0);
+        if (!t || register_topic(br, t) != 0) {
+            free_topic(t);
+            continue;
+        }
+        bk_metadata_append_topic(br, t, 0);
+        bk_log_msg("adopted topic %s (%d partitions) from its directories", t->name,
+                   (int)t->nparts);
+    }
+    free(fs);
+    return 0;
+}
+
+/* ---- meta.properties ------------------------------------------------------------------- */
+
+static void load_meta_properties(bk_broker *br)
+{
+    char path[BK_PATH_MAX];
+    snprintf(path, sizeof path, "%s/meta.properties", br->cfg.data_dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "cluster.id=", 11) == 0) {
+                char *v = line + 11;
+                v[strcspn(v, "\r\n")] = 0;
+                snprintf(br->cluster_id, sizeof br->cluster_id, "%.22s", v);
+            }
+        }
+        fclose(f);
+    }
+    if (br->cluster_id[0])
+        return;
+    kw_uuid c = bk_uuid_random(), dirid = bk_uuid_random();
+    char dtext[23];
+    bk_uuid_format(&c, br->cluster_id);
+    bk_uuid_format(&dirid, dtext);
+    char text[512];
+    int n = snprintf(text, sizeof text,
+                     "#\n#Written by kwire-broker\ncluster.id=%s\ndirectory.id=%s\nnode.id=%d\n"
+                     "version=1\n",
+                     br->cluster_id, dtext, (int)br->cfg.node_id);
+    if (bk_write_file_atomic(path, text, (size_t)n, br->cfg.fsync != BK_FSYNC_NEVER) != 0)
+        bk_log_msg("%s: %s", path, strerror(errno));
+}
+
+int bk_broker_open(bk_broker *br, const bk_config *cfg)
+{
+    memset(br, 0, sizeof *br);
+    br->cfg = *cfg;
+    br->epfd = br->listen_fd = br->signal_fd = -1;
+    br->now = bk_now_ms();
+    br->last_fsync = br->now;
+    /* every partition keeps its segments open */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (bk_mkdirs(cfg->data_dir) != 0) {
+        bk_log_msg("%s: %s", cfg->data_dir, strerror(errno));
+        return -1;
+    }
+    load_meta_properties(br);
+    if (bk_metadata_open(br) != 0) {
+        bk_log_msg("%s/__cluster_metadata-0: %s", cfg->data_dir, strerror(errno));
+        bk_broker_close(br);
+        return -1;
+    }
+    if (bk_topics_load(br) != 0) {
+        bk_broker_close(br);
+        return -1;
+    }
+    if (bk_offsets_open(br) != 0) {
+        bk_log_msg("%s/__consumer_offsets-0: %s", cfg->data_dir, strerror(errno));
+        bk_broker_close(br);
+        return -1;
+    }
+    return 0;
+}
+
+void bk_broker_sync_all(bk_broker *br)
+{
+    for (size_t i = 0; i < br->ntopics; i++) {
+        bk_topic *t = br->topics[i];
+        for (int32_t p = 0; p < t->nparts; p++)
+            if (t->parts[p]->log.dirty)
+                bk_log_sync(&t->parts[p]->log);
+    }
+    if (br->meta_open && br->meta_log.dirty)
+        bk_log_sync(&br->meta_log);
+    if (br->offsets_open && br->offsets_log.dirty)
+        bk_log_sync(&br->offsets_log);
+}
+
+void bk_broker_close(bk_broker *br)
+{
+    bk_conns_free_all(br);
+    bk_broker_sync_all(br);
+    for (size_t i = 0; i < br->ntopics; i++)
+        free_topic(br->topics[i]);
+    free(br->topics);
+    br->topics = NULL;
+    br->ntopics = br->captopics = 0;
+    bk_map_free(&br->topics_by_name);
+    bk_map_free(&br->topics_by_id);
+    for (size_t i = 0; i < br->ngroups; i++)
+        bk_group_free(br->groups[i]);
+    free(br->groups);
+    br->groups = NULL;
+    br->ngroups = br->capgroups = 0;
+    bk_map_free(&br->groups_by_id);
+    if (br->meta_open)
+        bk_log_close(&br->meta_log);
+    if (br->offsets_open)
+        bk_log_close(&br->offsets_log);
+    br->meta_open = br->offsets_open = false;
+    if (br->listen_fd >= 0)
+        close(br->listen_fd);
+    if (br->signal_fd >= 0)
+        close(br->signal_fd);
+    if (br->epfd >= 0)
+        close(br->epfd);
+    br->listen_fd = br->signal_fd = br->epfd = -1;
+}
