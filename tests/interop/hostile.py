@@ -8,7 +8,8 @@ Each round opens --connections connections at once; connection k plays case
 k mod (number of cases): garbage, truncated frames, negative and oversized
 sizes, frames just under the limit, huge array counts and lengths inside
 otherwise valid requests, unknown API keys and versions, corrupt record
-batches, slow partial frames (one byte per 100 ms), idle and churning
+batches, slow partial frames (one byte per 100 ms), readers that never
+read (pipelined Fetch requests of 512 KiB each), idle and churning
 connections. Every case is bounded: at most about 1.1 MB sent and 6 s spent
 per connection, and the whole run stops after --time-limit seconds.
 
@@ -35,6 +36,7 @@ import kproto  # noqa: E402
 from kproto import arr, s16  # noqa: E402
 
 HUGE = 0x7FFFFFFF
+DATA_TOPIC = "hostile-data"
 
 
 def uvarint(n):
@@ -344,6 +346,20 @@ def c_valid_then_garbage(ctx, sock, rnd, out):
     out.note = "answered first" if parse_frames(data) else "no answer"
 
 
+def c_no_read(ctx, sock, rnd, out):
+    # a reader that never reads: 100 Fetch requests for a partition holding
+    # about 512 KiB, then 3 s without reading a byte. A broker that buffers
+    # every response shows it in its RSS (the caller's bound).
+    part = struct.pack(">iqi", 0, 0, 1 << 20)
+    reqs = b"".join(frame(hdr1(1, 4, 200 + i) + struct.pack(">iiiib", -1, 0, 0, 1 << 20, 0)
+                          + arr([DATA_TOPIC], lambda t: s16(t) + struct.pack(">i", 1) + part))
+                    for i in range(100))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    send_all(sock, reqs, out)
+    time.sleep(3)
+    out.kind = "held"
+
+
 def c_idle(ctx, sock, rnd, out):
     drain(sock, 3, out)
 
@@ -382,6 +398,7 @@ CASES = [
     ("slow-valid-2", c_slow_valid, True),
     ("pipelined", c_pipelined, True),
     ("valid-then-garbage", c_valid_then_garbage, False),
+    ("no-read", c_no_read, False),
     ("idle", c_idle, False),
     ("churn", c_churn, False),
 ]
@@ -451,6 +468,21 @@ def main():
         except (OSError, kproto.ProtocolError) as e:
             sys.stderr.write("hostile: creating topic 'hostile': %s\n" % e)
         time.sleep(0.25)
+    # and the no-read case needs a partition with data: 512 KiB in 64 batches
+    try:
+        with kproto.Conn(host, port) as c:
+            for _ in range(20):
+                if c.partitions(DATA_TOPIC, auto_create=True):
+                    break
+                time.sleep(0.25)
+            for j in range(64):
+                err, _ = c.produce(DATA_TOPIC, 0, kproto.record_batch(
+                    [(b"k%d" % i, bytes([i & 0xFF]) * 1024) for i in range(8)]))
+                if err:
+                    sys.stderr.write("hostile: producing to %s: error %d\n" % (DATA_TOPIC, err))
+                    break
+    except (OSError, kproto.ProtocolError) as e:
+        sys.stderr.write("hostile: producing to %s: %s\n" % (DATA_TOPIC, e))
     results = []
     lock = threading.Lock()
     for r in range(args.rounds):

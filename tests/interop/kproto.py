@@ -194,6 +194,18 @@ class Conn:
                 return sorted(p for p, _ in parts or [])
         raise ProtocolError("topic %s not in the Metadata response" % topic)
 
+    def produce(self, topic, partition, batch, acks=-1):
+        """Produce v3 of one batch; returns (error code, base offset)."""
+        body = (s16(None) + struct.pack(">hi", acks, 10000)
+                + arr([topic], lambda t: s16(t) + struct.pack(">ii", 1, partition)
+                      + struct.pack(">i", len(batch)) + batch))
+        r = self.call(API_PRODUCE, 3, body)
+        out = []
+        r.array(lambda: (r.string(), r.array(lambda: out.append((r.i32(), r.i16(), r.i64(), r.i64())))))
+        if not out:
+            raise ProtocolError("empty Produce response")
+        return out[0][1], out[0][2]
+
     def end_offsets(self, topic, partitions, errors=None):
         """{partition: end offset} from ListOffsets (timestamp -1). A
         partition error raises, unless errors is a dict: then it gets
@@ -254,6 +266,52 @@ class Conn:
             if err != 0:
                 raise ProtocolError("OffsetFetch error %d" % err)
         return out
+
+
+def _crc32c_table():
+    t = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+        t.append(c)
+    return t
+
+
+_CRC32C = _crc32c_table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _CRC32C[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def zigzag_varint(n):
+    n = (n << 1) ^ (n >> 63)
+    out = bytearray()
+    while True:
+        if n < 0x80:
+            out.append(n)
+            return bytes(out)
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+
+
+def record_batch(records, base_offset=0):
+    """A v2 record batch (magic 2, no compression, CRC-32C set) holding
+    records, a list of (key, value) bytes (None for null)."""
+    body = bytearray()
+    for i, (k, v) in enumerate(records):
+        r = b"\x00" + zigzag_varint(0) + zigzag_varint(i)
+        r += zigzag_varint(-1) if k is None else zigzag_varint(len(k)) + k
+        r += zigzag_varint(-1) if v is None else zigzag_varint(len(v)) + v
+        r += zigzag_varint(0)  # no headers
+        body += zigzag_varint(len(r)) + r
+    after = struct.pack(">hiqqqhii", 0, len(records) - 1, 0, 0, -1, -1, -1, len(records)) + bytes(body)
+    rest = struct.pack(">ibI", 0, 2, crc32c(after)) + after
+    return struct.pack(">qi", base_offset, len(rest)) + rest
 
 
 def split_hostport(s):
