@@ -1,55 +1,69 @@
 /*
- * kwire-dump: reads length-prefixed Kafka frames from files or stdin and
- * prints one JSON object per frame. Today it decodes the request header;
- * bodies follow as the message layer grows.
+ * kwire-dump: Kafka traffic as JSON. Reads captures (pcap, pcapng),
+ * length-prefixed frames, or the same frames in hex, decodes every request
+ * and response whole and prints one JSON object per frame; on bytes that do
+ * not decode it names the field, the offset and what the field wanted.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "kwire/kwire.h"
-#include "kwire/messages.h"
-
-struct options {
-    size_t max_frame;
-    int16_t response_key; /* -1 unless --response */
-    int16_t response_version;
-    bool roundtrip;       /* re-encode each body and compare */
-};
+#include "dump.h"
 
 static void usage(FILE *to)
 {
     fprintf(to,
             "usage: kwire-dump [options] [FILE...]\n"
-            "Reads Kafka frames (int32 size prefix, then the frame), one or many per file,\n"
-            "from each FILE or from standard input ('-' or no FILE), decodes them and prints\n"
-            "one JSON object per frame on standard output.\n"
+            "Reads Kafka traffic from each FILE or from standard input ('-' or no FILE)\n"
+            "and prints one JSON object per frame on standard output. An input is\n"
+            "  - a pcap or pcapng capture: the TCP connections on the Kafka ports are\n"
+            "    reassembled, each direction cut into frames, responses matched to\n"
+            "    their requests by correlation id;\n"
+            "  - raw frames: an int32 size prefix, then the frame, one or many;\n"
+            "  - the same raw bytes in hex (whitespace, ':' and '#' comments ignored).\n"
+            "The format is recognized from the first bytes unless --format says.\n"
             "\n"
-            "Requests describe themselves. A frame whose first four bytes match the\n"
-            "correlation id of an earlier request in the same input is read as that\n"
-            "request's response; --response reads every frame as a response.\n"
+            "In raw input, requests describe themselves; a frame whose first four\n"
+            "bytes match the correlation id of an earlier request in the same input is\n"
+            "read as that request's response; --response reads every frame as one.\n"
             "\n"
-            "  --response KEY VERSION  frames are responses of API KEY at VERSION\n"
-            "  --roundtrip             re-encode each body from its struct form and\n"
+            "  -p, --port P[,P...]     Kafka ports in captures (default 9092; repeatable)\n"
+            "  -f, --format F          auto, pcap, raw or hex (default auto)\n"
+            "      --hex               the same as --format hex\n"
+            "  -a, --api KEY|NAME      only frames of this API (number or name such as\n"
+            "                          Produce; repeatable, or comma-separated)\n"
+            "  -t, --topic NAME        only frames that name this topic, and the responses\n"
+            "                          to requests that did (repeatable)\n"
+            "  -c, --correlation-id N  only frames with this correlation id\n"
+            "  -s, --summary           no frames: counts per API and version (requests,\n"
+            "                          responses, bytes, errors), connections, gaps\n"
+            "      --pretty            indented JSON, one member per line\n"
+            "      --response KEY VERSION  raw frames are responses of API KEY at VERSION\n"
+            "      --roundtrip         re-encode each body from its struct form and\n"
             "                          compare with the input (exit 1 on a difference)\n"
-            "  --max-frame-bytes N     refuse frames larger than N bytes (default %u)\n"
+            "      --max-frame-bytes N refuse frames larger than N bytes (default %u)\n"
+            "  -q, --quiet             no notes about captures (gaps, resynchronization)\n"
             "  -h, --help              show this help\n"
             "\n"
-            "On a frame that does not decode, the message, version, field path, byte offset\n"
-            "and a hex window around it go to standard error, the next frame follows, and\n"
-            "the exit status is 1.\n",
+            "On a frame that does not decode, the message, version, field path, byte\n"
+            "offset, the bytes the field expected and those remaining, and a hex window\n"
+            "with the failing byte in brackets go to standard error; the next frame\n"
+            "follows. Lost TCP bytes skip the frame they fall in, with a note.\n"
+            "Exit status: 0 when every frame decoded, 1 otherwise, 2 on bad usage.\n",
             KW_FRAME_MAX_DEFAULT);
 }
 
-/* Reads a whole stream into a heap buffer; the size is what the file backs. */
-static int read_all(FILE *in, uint8_t **out, size_t *len)
+/* Reads the rest of a stream into a heap buffer after the len bytes in pre. */
+static int read_rest(FILE *in, const uint8_t *pre, size_t pre_len, uint8_t **out, size_t *len)
 {
-    size_t cap = 1 << 16, n = 0;
+    size_t cap = 1 << 16, n = pre_len;
     uint8_t *buf = malloc(cap);
     if (!buf)
         return -1;
+    memcpy(buf, pre, pre_len);
     for (;;) {
         if (n == cap) {
             if (cap > SIZE_MAX / 2) {
@@ -80,306 +94,186 @@ static int read_all(FILE *in, uint8_t **out, size_t *len)
     return 0;
 }
 
-/* Prints up to 16 bytes either side of offset, marking the byte at offset. */
-static void print_hex_window(FILE *to, const uint8_t *buf, size_t len, size_t offset)
+static int hex_value(int c)
 {
-    size_t from = offset > 16 ? (offset - 16) & ~(size_t)15 : 0;
-    size_t to_end = offset + 17 < len ? offset + 17 : len;
-    for (size_t row = from; row < to_end; row += 16) {
-        fprintf(to, "  %08zx ", row);
-        for (size_t i = row; i < row + 16 && i < to_end; i++)
-            fprintf(to, i == offset ? "[%02x]" : " %02x ", buf[i]);
-        fputc('\n', to);
-    }
-    if (offset >= len)
-        fprintf(to, "  %08zx [end of frame: %zu bytes]\n", offset, len);
-}
-
-static void report_error(const char *name, size_t frame_no, size_t stream_offset,
-                         const uint8_t *frame, size_t frame_len, kw_err code, size_t offset,
-                         const char *what)
-{
-    fprintf(stderr, "%s: frame %zu (stream offset %zu): %s: %s (%s) at byte %zu of the frame\n",
-            name, frame_no, stream_offset, what, kw_err_name(code), kw_err_message(code), offset);
-    print_hex_window(stderr, frame, frame_len, offset);
-}
-
-static void write_stdout(void *ctx, const char *data, size_t len)
-{
-    (void)ctx;
-    fwrite(data, 1, len, stdout);
-}
-
-static void print_slice(kw_slice s) { kw_json_write_string(s, write_stdout, NULL); }
-
-/* Requests seen on this input, so responses can be matched by correlation id. */
-#define PENDING_MAX 1024
-struct pending {
-    int32_t correlation_id;
-    int16_t api_key, api_version;
-    bool used;
-};
-
-struct stream {
-    const char *name;
-    const struct options *opt;
-    struct pending pending[PENDING_MAX];
-    size_t next_slot;
-};
-
-static struct pending *find_pending(struct stream *st, int32_t correlation_id)
-{
-    for (size_t i = 0; i < PENDING_MAX; i++)
-        if (st->pending[i].used && st->pending[i].correlation_id == correlation_id)
-            return &st->pending[i];
-    return NULL;
-}
-
-static void remember(struct stream *st, const kw_request_header *h)
-{
-    struct pending *p = &st->pending[st->next_slot++ % PENDING_MAX];
-    p->correlation_id = h->correlation_id;
-    p->api_key = h->api_key;
-    p->api_version = h->api_version;
-    p->used = true;
-}
-
-static void print_frame_start(struct stream *st, size_t frame_no, size_t stream_offset,
-                              size_t size, const char *direction, int16_t key, int16_t version,
-                              int32_t correlation_id)
-{
-    const kw_api_info *api = kw_api_lookup(key);
-    printf("{\"source\":");
-    print_slice((kw_slice){(const uint8_t *)st->name, strlen(st->name)});
-    printf(",\"frame\":%zu,\"offset\":%zu,\"size\":%zu,\"direction\":\"%s\"", frame_no,
-           stream_offset, size, direction);
-    printf(",\"api_key\":%d,\"api_name\":\"%s\",\"api_version\":%d,\"correlation_id\":%d", key,
-           api ? api->name : "unknown", version, correlation_id);
-}
-
-/*
- * Re-encodes a decoded body from its struct form (every array materialized
- * into items) and compares it with the input; on a difference, names the
- * field holding the first differing byte: a decode of the input cut just
- * before that byte fails in exactly that field.
- */
-static int roundtrip(struct stream *st, size_t frame_no, size_t stream_offset, const uint8_t *body,
-                     size_t size, size_t start, const kw_message_info *m, int16_t version,
-                     kw_message *msg)
-{
-    static uint8_t arena_mem[1 << 24];
-    kw_arena arena;
-    kw_arena_init(&arena, arena_mem, sizeof arena_mem);
-    if (m->materialize(&msg->u, &arena) != KW_OK) {
-        fprintf(stderr, "%s: frame %zu: roundtrip: message needs over %zu bytes of arena\n",
-                st->name, frame_no, arena.wanted);
-        return -1;
-    }
-    kw_builder b;
-    kw_builder_init_growable(&b, 0);
-    kw_err e = m->encode(&b, version, &msg->u);
-    size_t n = kw_builder_size(&b);
-    uint8_t *out = e == KW_OK ? malloc(n ? n : 1) : NULL;
-    if (out)
-        kw_builder_copy_out(&b, out, n);
-    kw_builder_free(&b);
-    if (!out) {
-        fprintf(stderr, "%s: frame %zu: roundtrip: encode failed: %s\n", st->name, frame_no,
-                kw_err_name(e == KW_OK ? KW_ERR_OUT_OF_MEMORY : e));
-        return -1;
-    }
-    const uint8_t *in = body + start;
-    size_t len = size - start, diff = 0;
-    while (diff < n && diff < len && out[diff] == in[diff])
-        diff++;
-    free(out);
-    if (diff == len && n == len)
-        return 0;
-    kw_reader cut;
-    kw_reader_init(&cut, body, start + diff);
-    kw_reader_skip(&cut, start);
-    kw_message scratch;
-    kw_decode_error err;
-    memset(&err, 0, sizeof err);
-    kw_message_decode(m, &cut, version, &scratch, &err);
-    char what[KW_PATH_MAX + 96];
-    snprintf(what, sizeof what, "roundtrip: %s v%d re-encodes to %zu bytes (input %zu); first "
-             "difference in %s", m->name, version, n, len, err.path[0] ? err.path : "(message)");
-    fprintf(stderr, "%s: frame %zu (stream offset %zu): %s at byte %zu of the frame\n", st->name,
-            frame_no, stream_offset, what, start + diff);
-    print_hex_window(stderr, body, size, start + diff);
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
-/*
- * Decodes the message after a header, then prints it and ends the line.
- * Returns 0 on success, 1 when printed but the round trip differed, -1 when
- * it did not decode (the caller ends the line).
- */
-static int dump_body(struct stream *st, size_t frame_no, size_t stream_offset, const uint8_t *body,
-                     size_t size, kw_reader *r, const kw_message_info *m, int16_t version)
+/* Turns hex text into bytes in place; returns the byte count or -1 (where says why). */
+static long long unhex(uint8_t *buf, size_t len, size_t *where)
 {
-    kw_decode_error err;
-    kw_message msg;
-    kw_reader check = *r;
-    if (!m) {
-        report_error(st->name, frame_no, stream_offset, body, size, KW_ERR_UNKNOWN_API_KEY,
-                     kw_reader_offset(r), "message");
+    size_t out = 0, i = 0;
+    int high = -1;
+    while (i < len) {
+        int c = buf[i];
+        if (c == '#') {
+            while (i < len && buf[i] != '\n')
+                i++;
+            continue;
+        }
+        if (isspace(c) || c == ':' || c == ',') {
+            i++;
+            continue;
+        }
+        if (c == '0' && high < 0 && i + 1 < len && (buf[i + 1] == 'x' || buf[i + 1] == 'X')) {
+            i += 2;
+            continue;
+        }
+        int v = hex_value(c);
+        if (v < 0) {
+            *where = i;
+            return -1;
+        }
+        if (high < 0) {
+            high = v;
+        } else {
+            buf[out++] = (uint8_t)(high << 4 | v);
+            high = -1;
+        }
+        i++;
+    }
+    if (high >= 0) {
+        *where = len;
         return -1;
     }
-    if (kw_message_decode(m, &check, version, &msg, &err) != KW_OK) {
-        char what[KW_PATH_MAX + 64];
-        snprintf(what, sizeof what, "%s v%d %s", m->name, version,
-                 err.path[0] ? err.path : "(after the last field)");
-        report_error(st->name, frame_no, stream_offset, body, size, err.code, err.offset, what);
-        return -1;
-    }
-    int rc = 0; /* 1: the line is complete but the round trip differed */
-    if (st->opt->roundtrip) {
-        rc = roundtrip(st, frame_no, stream_offset, body, size, kw_reader_offset(r), m, version,
-                       &msg) ? 1 : 0;
-        printf(",\"roundtrip\":\"%s\"", rc ? "differs" : "identical");
-    }
-    printf(",\"body\":");
-    fflush(stdout);
-    kw_json_write_message(m, version, r, KW_JSON_RECORDS | KW_JSON_VERIFY_CRC, write_stdout, NULL,
-                          NULL);
-    printf("}\n");
-    return rc;
+    return (long long)out;
 }
 
-static int dump_request(struct stream *st, size_t frame_no, size_t stream_offset,
-                        const uint8_t *body, size_t size)
+/* Splits a raw stream into frames and dumps each. */
+static void dump_stream(const char *name, const uint8_t *buf, size_t len,
+                        const struct dump_options *opt)
 {
-    kw_reader r;
-    kw_request_header h;
-    kw_error e;
-    kw_reader_init(&r, body, size);
-    if (kw_request_header_parse(&r, &h, &e) != KW_OK) {
-        char what[64];
-        snprintf(what, sizeof what, "request header .%s", e.field ? e.field : "?");
-        report_error(st->name, frame_no, stream_offset, body, size, e.code, e.offset, what);
-        return -1;
-    }
-    remember(st, &h);
-    print_frame_start(st, frame_no, stream_offset, size, "request", h.api_key, h.api_version,
-                      h.correlation_id);
-    printf(",\"header_version\":%d,\"client_id\":", h.header_version);
-    print_slice(h.client_id);
-    if (!kw_api_version_supported(h.api_key, h.api_version)) {
-        printf(",\"error\":\"UNSUPPORTED_VERSION\"}\n");
-        report_error(st->name, frame_no, stream_offset, body, size, KW_ERR_UNSUPPORTED_VERSION, 2,
-                     "request header .api_version");
-        return -1;
-    }
-    int rc = dump_body(st, frame_no, stream_offset, body, size, &r,
-                       kw_message_for_api(h.api_key, false), h.api_version);
-    if (rc < 0)
-        printf(",\"error\":\"decode\"}\n");
-    return rc;
-}
-
-static int dump_response(struct stream *st, size_t frame_no, size_t stream_offset,
-                         const uint8_t *body, size_t size, int16_t key, int16_t version)
-{
-    kw_reader r;
-    kw_response_header h;
-    kw_error e;
-    kw_reader_init(&r, body, size);
-    int hv = kw_response_header_version(key, version);
-    if (hv < 0 || kw_response_header_read(&r, hv, &h, &e) != KW_OK) {
-        report_error(st->name, frame_no, stream_offset, body, size,
-                     hv < 0 ? KW_ERR_UNKNOWN_API_KEY : e.code, hv < 0 ? 0 : e.offset,
-                     "response header");
-        return -1;
-    }
-    /* KIP-511: an ApiVersions error answer comes as a v0 body whatever was asked. */
-    int16_t body_version = version;
-    if (key == KW_API_API_VERSIONS && kw_reader_remaining(&r) >= 2 && kw_load_be16(r.pos) != 0)
-        body_version = 0;
-    print_frame_start(st, frame_no, stream_offset, size, "response", key, version,
-                      h.correlation_id);
-    printf(",\"header_version\":%d", hv);
-    int rc = dump_body(st, frame_no, stream_offset, body, size, &r,
-                       kw_message_for_api(key, true), body_version);
-    if (rc < 0)
-        printf(",\"error\":\"decode\"}\n");
-    return rc;
-}
-
-/* Whether the frame decodes whole as a request, or as the response of p. */
-static bool decodes_as(const uint8_t *body, size_t size, const struct pending *p)
-{
-    kw_reader r;
-    kw_message msg;
-    kw_reader_init(&r, body, size);
-    if (!p) {
-        kw_request_header h;
-        return kw_request_header_parse(&r, &h, NULL) == KW_OK &&
-               kw_request_decode(&r, h.api_key, h.api_version, &msg, NULL) == KW_OK;
-    }
-    kw_response_header h;
-    int hv = kw_response_header_version(p->api_key, p->api_version);
-    return hv >= 0 && kw_response_header_read(&r, hv, &h, NULL) == KW_OK &&
-           kw_response_decode(&r, p->api_key, p->api_version, &msg, NULL) == KW_OK;
-}
-
-/* Decodes one frame (its body, after the size prefix); returns 0 on success. */
-static int dump_frame(struct stream *st, size_t frame_no, size_t stream_offset,
-                      const uint8_t *body, size_t size)
-{
-    const struct options *opt = st->opt;
-    if (opt->response_key >= 0)
-        return dump_response(st, frame_no, stream_offset, body, size, opt->response_key,
-                             opt->response_version);
-    /*
-     * A response starts with the correlation id where a request has its key
-     * and version, so a match alone can mislead (Produce v7 starts with the
-     * int32 7): a matched frame is a response when it decodes as one, or
-     * when it does not decode as a request either.
-     */
-    struct pending *p = size >= 4 ? find_pending(st, (int32_t)kw_load_be32(body)) : NULL;
-    if (p && (decodes_as(body, size, p) || !decodes_as(body, size, NULL))) {
-        struct pending match = *p;
-        p->used = false;
-        return dump_response(st, frame_no, stream_offset, body, size, match.api_key,
-                             match.api_version);
-    }
-    return dump_request(st, frame_no, stream_offset, body, size);
-}
-
-/* Splits a stream into frames; returns the number of frames that failed. */
-static size_t dump_stream(const char *name, const uint8_t *buf, size_t len,
-                          const struct options *opt)
-{
-    static struct stream st;
-    memset(&st, 0, sizeof st);
-    st.name = name;
-    st.opt = opt;
-    size_t at = 0, frame_no = 0, failed = 0;
+    struct pending_list pending;
+    memset(&pending, 0, sizeof pending);
+    size_t at = 0;
+    uint64_t frame_no = 0;
     while (at < len) {
         kw_frame f;
         kw_frame_status status = kw_frame_split(buf + at, len - at, opt->max_frame, &f);
         if (status == KW_FRAME_INVALID) {
-            fprintf(stderr, "%s: frame %zu (stream offset %zu): %s: %s; stopping this input\n", name,
-                    frame_no, at, kw_err_name(f.err), kw_err_message(f.err));
-            return failed + 1;
+            fprintf(stderr, "%s: frame %llu (stream offset %zu): %s: %s; stopping this input\n",
+                    name, (unsigned long long)frame_no, at, kw_err_name(f.err),
+                    kw_err_message(f.err));
+            g_stats.failures++;
+            break;
         }
         if (status == KW_FRAME_NEED_MORE) {
-            fprintf(stderr, "%s: frame %zu (stream offset %zu): input ends inside a frame "
-                    "(%zu of %zu bytes)\n", name, frame_no, at, len - at, f.total);
-            return failed + 1;
+            fprintf(stderr, "%s: frame %llu (stream offset %zu): input ends inside a frame "
+                    "(%zu of %zu bytes)\n", name, (unsigned long long)frame_no, at, len - at,
+                    f.total);
+            g_stats.failures++;
+            break;
         }
-        if (dump_frame(&st, frame_no, at, f.body, f.size) != 0)
-            failed++;
-        fflush(stdout);
+        struct frame_origin o;
+        memset(&o, 0, sizeof o);
+        o.source = name;
+        o.frame_no = frame_no;
+        o.offset = at;
+        o.dir = DIR_UNKNOWN;
+        dump_frame(opt, &pending, &o, f.body, f.size);
         at += f.total;
         frame_no++;
     }
-    return failed;
+    g_stats.unanswered += pending.count;
+    pending_free(&pending);
 }
 
-static int parse_int(const char *text, long lo, long hi, long *out)
+static bool is_capture_magic(const uint8_t m[4])
+{
+    uint32_t v = kw_load_be32(m);
+    return v == 0x0a0d0d0au || v == 0xa1b2c3d4u || v == 0xd4c3b2a1u || v == 0xa1b23c4du ||
+           v == 0x4d3cb2a1u;
+}
+
+/* Hex text, or a comment starting it; as raw frames these would be over 500 MB. */
+static bool looks_hex(const uint8_t *p, size_t n)
+{
+    if (!n)
+        return false;
+    if (p[0] == '#')
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (!isxdigit(p[i]) && !isspace(p[i]) && p[i] != '#')
+            return false;
+    return true;
+}
+
+static void dump_input(const char *path, const struct dump_options *opt)
+{
+    bool use_stdin = strcmp(path, "-") == 0;
+    const char *name = use_stdin ? "<stdin>" : path;
+    FILE *in = use_stdin ? stdin : fopen(path, "rb");
+    if (!in) {
+        fprintf(stderr, "kwire-dump: %s: %s\n", path, strerror(errno));
+        g_stats.failures++;
+        return;
+    }
+    uint8_t head[4];
+    size_t got = fread(head, 1, sizeof head, in);
+    enum dump_format format = opt->format;
+    if (format == FORMAT_AUTO)
+        format = got == 4 && is_capture_magic(head) ? FORMAT_PCAP
+                 : looks_hex(head, got)              ? FORMAT_HEX
+                                                     : FORMAT_RAW;
+    if (format == FORMAT_PCAP) {
+        if (opt->response_key >= 0) {
+            fprintf(stderr, "kwire-dump: %s: --response reads raw frames; a capture matches "
+                    "responses to requests itself\n", path);
+            g_stats.failures++;
+        } else {
+            struct byte_source src;
+            memset(&src, 0, sizeof src);
+            src.file = in;
+            src.pre = head;
+            src.pre_len = got;
+            dump_capture(opt, name, &src);
+            if (ferror(in)) {
+                fprintf(stderr, "kwire-dump: %s: %s\n", path, strerror(errno));
+                g_stats.failures++;
+            }
+        }
+        if (!use_stdin)
+            fclose(in);
+        return;
+    }
+    uint8_t *buf;
+    size_t len;
+    int rc = read_rest(in, head, got, &buf, &len);
+    if (!use_stdin)
+        fclose(in);
+    if (rc != 0) {
+        fprintf(stderr, "kwire-dump: %s: %s\n", path, strerror(errno));
+        g_stats.failures++;
+        return;
+    }
+    if (format == FORMAT_HEX) {
+        size_t where = 0;
+        long long n = unhex(buf, len, &where);
+        if (n < 0) {
+            if (where >= len)
+                fprintf(stderr, "%s: hex input ends with half a byte\n", name);
+            else
+                fprintf(stderr, "%s: byte %zu ('%c') is not a hex digit\n", name, where,
+                        isprint(buf[where]) ? buf[where] : '?');
+            g_stats.failures++;
+            free(buf);
+            return;
+        }
+        len = (size_t)n;
+    }
+    dump_stream(name, buf, len, opt);
+    free(buf);
+}
+
+/* ---- options ------------------------------------------------------------------------ */
+
+static int parse_long(const char *text, long lo, long hi, long *out)
 {
     char *end;
     errno = 0;
@@ -390,20 +284,145 @@ static int parse_int(const char *text, long lo, long hi, long *out)
     return 0;
 }
 
+/* "Produce", "produce", "0" */
+static int parse_api(const char *text, int16_t *out)
+{
+    long v;
+    if (parse_long(text, 0, 32767, &v) == 0) {
+        *out = (int16_t)v;
+        return 0;
+    }
+    size_t n;
+    const kw_api_info *table = kw_api_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(table[i].name, text) == 0) {
+            *out = table[i].key;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* A comma-separated list, each item through add; -1 on the first bad one. */
+static int each_item(const char *list, int (*add)(const char *, void *), void *ctx)
+{
+    char item[128];
+    const char *p = list;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof item)
+            return -1;
+        memcpy(item, p, n);
+        item[n] = '\0';
+        if (add(item, ctx) != 0)
+            return -1;
+        if (!p[n])
+            return 0;
+        p += n + 1;
+    }
+}
+
+static int add_port(const char *text, void *ctx)
+{
+    struct dump_options *opt = ctx;
+    long v;
+    if (parse_long(text, 1, 65535, &v) || opt->port_count == DUMP_PORTS_MAX)
+        return -1;
+    opt->ports[opt->port_count++] = (uint16_t)v;
+    return 0;
+}
+
+static int add_api(const char *text, void *ctx)
+{
+    struct dump_options *opt = ctx;
+    int16_t key;
+    if (parse_api(text, &key) || opt->api_count == DUMP_API_MAX)
+        return -1;
+    opt->apis[opt->api_count++] = key;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    struct options opt = {KW_FRAME_MAX_DEFAULT, -1, 0, false};
+    struct dump_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.max_frame = KW_FRAME_MAX_DEFAULT;
+    opt.response_key = -1;
+    enum { O_MAX = 256, O_RESPONSE, O_ROUNDTRIP, O_PRETTY, O_HEX };
     static const struct option longopts[] = {
-        {"max-frame-bytes", required_argument, NULL, 'm'},
-        {"response", required_argument, NULL, 'r'},
-        {"roundtrip", no_argument, NULL, 't'},
+        {"port", required_argument, NULL, 'p'},
+        {"format", required_argument, NULL, 'f'},
+        {"hex", no_argument, NULL, O_HEX},
+        {"api", required_argument, NULL, 'a'},
+        {"topic", required_argument, NULL, 't'},
+        {"correlation-id", required_argument, NULL, 'c'},
+        {"summary", no_argument, NULL, 's'},
+        {"pretty", no_argument, NULL, O_PRETTY},
+        {"max-frame-bytes", required_argument, NULL, O_MAX},
+        {"response", required_argument, NULL, O_RESPONSE},
+        {"roundtrip", no_argument, NULL, O_ROUNDTRIP},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:f:a:t:c:sqh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'm': {
+        case 'p':
+            if (each_item(optarg, add_port, &opt)) {
+                fprintf(stderr, "kwire-dump: --port wants ports 1..65535, comma-separated (at "
+                        "most %d), got '%s'\n", DUMP_PORTS_MAX, optarg);
+                return 2;
+            }
+            break;
+        case 'f':
+            if (strcmp(optarg, "auto") == 0)
+                opt.format = FORMAT_AUTO;
+            else if (strcmp(optarg, "pcap") == 0 || strcmp(optarg, "pcapng") == 0)
+                opt.format = FORMAT_PCAP;
+            else if (strcmp(optarg, "raw") == 0)
+                opt.format = FORMAT_RAW;
+            else if (strcmp(optarg, "hex") == 0)
+                opt.format = FORMAT_HEX;
+            else {
+                fprintf(stderr, "kwire-dump: --format wants auto, pcap, raw or hex\n");
+                return 2;
+            }
+            break;
+        case O_HEX:
+            opt.format = FORMAT_HEX;
+            break;
+        case 'a':
+            if (each_item(optarg, add_api, &opt)) {
+                fprintf(stderr, "kwire-dump: --api wants API keys or names (Produce, Fetch, "
+                        "...), got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 't':
+            if (opt.topic_count == DUMP_TOPICS_MAX) {
+                fprintf(stderr, "kwire-dump: at most %d --topic\n", DUMP_TOPICS_MAX);
+                return 2;
+            }
+            opt.topics[opt.topic_count++] = optarg;
+            break;
+        case 'c': {
+            long v;
+            if (parse_long(optarg, INT32_MIN, INT32_MAX, &v)) {
+                fprintf(stderr, "kwire-dump: --correlation-id wants an int32, got '%s'\n", optarg);
+                return 2;
+            }
+            opt.has_correlation_id = true;
+            opt.correlation_id = (int32_t)v;
+            break;
+        }
+        case 's':
+            opt.summary = true;
+            break;
+        case O_PRETTY:
+            opt.pretty = true;
+            break;
+        case O_MAX: {
             char *end;
             errno = 0;
             unsigned long long v = strtoull(optarg, &end, 10);
@@ -415,10 +434,10 @@ int main(int argc, char **argv)
             opt.max_frame = (size_t)v;
             break;
         }
-        case 'r': {
+        case O_RESPONSE: {
             long key, version;
-            if (optind >= argc || parse_int(optarg, 0, 32767, &key) ||
-                parse_int(argv[optind], 0, 32767, &version)) {
+            if (optind >= argc || parse_long(optarg, 0, 32767, &key) ||
+                parse_long(argv[optind], 0, 32767, &version)) {
                 fprintf(stderr, "kwire-dump: --response wants KEY VERSION\n");
                 return 2;
             }
@@ -427,8 +446,11 @@ int main(int argc, char **argv)
             opt.response_version = (int16_t)version;
             break;
         }
-        case 't':
+        case O_ROUNDTRIP:
             opt.roundtrip = true;
+            break;
+        case 'q':
+            opt.quiet_notes = true;
             break;
         case 'h':
             usage(stdout);
@@ -438,30 +460,15 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (!opt.port_count)
+        add_port("9092", &opt);
 
-    size_t failed = 0;
+    out_init(&opt);
     int inputs = argc - optind;
-    for (int i = 0; i < (inputs ? inputs : 1); i++) {
-        const char *path = inputs ? argv[optind + i] : "-";
-        int use_stdin = strcmp(path, "-") == 0;
-        FILE *in = use_stdin ? stdin : fopen(path, "rb");
-        if (!in) {
-            fprintf(stderr, "kwire-dump: %s: %s\n", path, strerror(errno));
-            failed++;
-            continue;
-        }
-        uint8_t *buf;
-        size_t len;
-        int rc = read_all(in, &buf, &len);
-        if (!use_stdin)
-            fclose(in);
-        if (rc != 0) {
-            fprintf(stderr, "kwire-dump: %s: %s\n", path, strerror(errno));
-            failed++;
-            continue;
-        }
-        failed += dump_stream(use_stdin ? "<stdin>" : path, buf, len, &opt);
-        free(buf);
-    }
-    return failed ? 1 : 0;
+    for (int i = 0; i < (inputs ? inputs : 1); i++)
+        dump_input(inputs ? argv[optind + i] : "-", &opt);
+    out_flush();
+    if (opt.summary)
+        print_summary(stdout);
+    return g_stats.failures ? 1 : 0;
 }
