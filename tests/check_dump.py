@@ -55,6 +55,10 @@ tshark.tsv and one .bin per frame (see tests/vectors/README.md). Standard librar
    left is reported at its own first byte (the changed one); a string length that runs
    past the end is reported as TRUNCATED at the first byte of the string's payload, just
    after the length, where the read falls short (kwire's cursor does it that way).
+   The line after names what the field expected and what was left: for a length or a
+   count that runs past the end, "expected: N bytes from byte B (...); remaining: R
+   bytes" with N the length (or count x the least bytes one element takes), B where
+   those bytes start and R = frame size - B; otherwise "remaining: R bytes from byte B".
 
 Exit status: 0 when everything passed, 1 otherwise. The last line is
 "dump: N passed, M failed", counting frames and corruption cases.
@@ -555,6 +559,15 @@ def find_file(vectors, set_name, pattern, want=None):
     raise LookupError('no %s frame in %s' % (pattern, set_name))
 
 
+def be16(data, off):
+    """The int16 at off (after the prefix) of a frame with its prefix."""
+    return struct.unpack('>h', bytes(data[off + 4:off + 6]))[0]
+
+
+def be32(data, off):
+    return struct.unpack('>i', bytes(data[off + 4:off + 8]))[0]
+
+
 def corrupt(data, off, value):
     """A copy of a frame with the byte at off (after the prefix) set to value."""
     out = bytearray(data)
@@ -583,15 +596,18 @@ def produce_cases(vectors):
         # cannot have, i.e. just after the int16 length).
         ('Produce v7 .topic_data[0].name length past the end', src,
          corrupt(data, name_at, 0x7f), [], 'ProduceRequest v7', '.topic_data[0].name',
-         'TRUNCATED', name_at + 2),
+         'TRUNCATED', name_at + 2, (be16(corrupt(data, name_at, 0x7f), name_at), name_at + 2)),
         # A negative name length (0x80xx): NEGATIVE_LENGTH at the length itself.
         ('Produce v7 .topic_data[0].name negative length', src,
          corrupt(data, name_at, 0x80), [], 'ProduceRequest v7', '.topic_data[0].name',
          'NEGATIVE_LENGTH', name_at),
         # A partition_data count of 0x7fxxxxxx: COUNT_TOO_LARGE at the count.
+        # The expected bytes: count x 8, the least a PartitionProduceData v7 takes
+        # (index int32, records int32 length).
         ('Produce v7 .topic_data[0].partition_data count', src,
          corrupt(data, parts_at, 0x7f), [], 'ProduceRequest v7',
-         '.topic_data[0].partition_data', 'COUNT_TOO_LARGE', parts_at),
+         '.topic_data[0].partition_data', 'COUNT_TOO_LARGE', parts_at,
+         (be32(corrupt(data, parts_at, 0x7f), parts_at) * 8, parts_at + 4)),
     ]
 
 
@@ -627,16 +643,19 @@ def metadata_cases(vectors):
     host_at, name_at, parts_at = metadata_offsets(data)
     opts = ['--response', '3', '2']
     return [
+        # A MetadataResponsePartition v2 takes at least 18 bytes: error_code, partition_index,
+        # leader_id, and the counts of replica_nodes and isr_nodes.
         ('Metadata v2 response .topics[0].partitions count', src,
          corrupt(data, parts_at, 0x7f), opts, 'MetadataResponse v2', '.topics[0].partitions',
-         'COUNT_TOO_LARGE', parts_at),
+         'COUNT_TOO_LARGE', parts_at, (be32(corrupt(data, parts_at, 0x7f), parts_at) * 18,
+                                       parts_at + 4)),
         # topics[0].name = -1 (0xffff): null in a non-nullable string.
         ('Metadata v2 response .topics[0].name null', src,
          corrupt(corrupt(data, name_at, 0xff), name_at + 1, 0xff), opts, 'MetadataResponse v2',
          '.topics[0].name', 'UNEXPECTED_NULL', name_at),
         ('Metadata v2 response .brokers[0].host length past the end', src,
          corrupt(data, host_at, 0x7f), opts, 'MetadataResponse v2', '.brokers[0].host',
-         'TRUNCATED', host_at + 2),
+         'TRUNCATED', host_at + 2, (be16(corrupt(data, host_at, 0x7f), host_at), host_at + 2)),
     ]
 
 
@@ -653,7 +672,7 @@ def api_versions_cases(vectors):
         # Compact length 0x7f: 126 bytes, more than are left; one-byte varint.
         ('ApiVersions v3 .client_software_name compact length past the end', src,
          corrupt(data, name_at, 0x7f), [], 'ApiVersionsRequest v3', '.client_software_name',
-         'TRUNCATED', name_at + 1),
+         'TRUNCATED', name_at + 1, (126, name_at + 1)),
         # Compact length 0: null, which this field does not allow.
         ('ApiVersions v3 .client_software_version null', src,
          corrupt(data, version_at, 0x00), [], 'ApiVersionsRequest v3',
@@ -676,7 +695,7 @@ def offset_fetch_cases(vectors):
         # Compact count 0x7f: 125 int32s, more than the bytes left could hold.
         ('OffsetFetch v7 .topics[0].partition_indexes compact count', src,
          corrupt(data, at, 0x7f), [], 'OffsetFetchRequest v7', '.topics[0].partition_indexes',
-         'COUNT_TOO_LARGE', at),
+         'COUNT_TOO_LARGE', at, (126 * 4, at + 1)),
     ]
 
 
@@ -697,6 +716,26 @@ def marked_byte(err):
     return None
 
 
+def expected_remaining(err):
+    """(expected, from byte, remaining) of kwire-dump's detail line; expected None when
+    the line only gives the remaining bytes."""
+    m = re.search(r'^  expected: (\d+) bytes from byte (\d+) \(.*\); remaining: (\d+) bytes$',
+                  err, re.M)
+    if m:
+        return int(m.group(1)), int(m.group(2)), int(m.group(3))
+    m = re.search(r'^  remaining: (\d+) bytes from byte (\d+) to the end of the frame', err, re.M)
+    if m:
+        return None, int(m.group(2)), int(m.group(1))
+    return None
+
+
+def expected_line(need, offset, size):
+    """What expected_remaining must give for a case: need is (expected, from) or None."""
+    if need:
+        return need[0], need[1], size - need[1]
+    return None, offset, size - offset
+
+
 def check_corruption(dump, vectors, res):
     count = 0
     with tempfile.TemporaryDirectory(prefix='kwire-dump-') as tmp:
@@ -707,7 +746,9 @@ def check_corruption(dump, vectors, res):
                 print('FAIL corruption %s: cannot build the cases: %s' % (build.__name__, e))
                 res.failed += 1
                 continue
-            for name, src, data, opts, message, path, code, offset in cases:
+            for case in cases:
+                name, src, data, opts, message, path, code, offset = case[:8]
+                need = case[8] if len(case) > 8 else None
                 count += 1
                 where = 'corruption %s (%s)' % (name, src)
                 # The untouched frame must decode, so the error is the changed byte's.
@@ -738,6 +779,11 @@ def check_corruption(dump, vectors, res):
                 want_mark = (offset, body[offset]) if offset < len(body) else None
                 if mark != want_mark:
                     res.fail(where, 'hex window mark', mark, want_mark, 'expected')
+                    ok = False
+                got_need = expected_remaining(err)
+                want_need = expected_line(need, offset, len(body))
+                if got_need != want_need:
+                    res.fail(where, 'expected/remaining', got_need, want_need, 'expected')
                     ok = False
                 if ok:
                     res.passed += 1
