@@ -3,7 +3,8 @@
  * every version of every other message, is reachable by a fuzz target.
  * For each pair it builds the selector bytes a target reads (a request
  * header for request and frame_header, the 4-byte key/version prefix for
- * response, the message index and version for json and metadata_records),
+ * response, the message index and version for json and metadata_records;
+ * roundtrip reads json's selector, so json's pairs are roundtrip's too),
  * runs them through the target's own selection code, and checks that it
  * picks that pair and that the decoder it reaches is the message's own (an
  * empty body must fail inside the message, not with UNKNOWN_API_KEY or
@@ -132,14 +133,14 @@ int main(void)
             if (!response_reachable(a->key, v))
                 miss("response", rsp->name, v, "selector or decoder");
             if (!json_reachable(req, v) || !json_reachable(rsp, v))
-                miss("json", a->name, v, "selector or decoder");
+                miss("json, roundtrip", a->name, v, "selector or decoder");
         }
         /* versions a message knows beyond the table are out of the response target's reach */
         if (req->versions.lo < a->min_version || req->versions.hi > a->max_version ||
             rsp->versions.lo < a->min_version || rsp->versions.hi > a->max_version)
             miss("response", a->name, rsp->versions.hi, "message versions exceed kw_api_table");
         printf("%3d %-34s %2d..%-2d    %s\n", a->key, a->name, a->min_version, a->max_version,
-               failures == before ? "request frame_header response json" : "MISSING");
+               failures == before ? "request frame_header response json roundtrip" : "MISSING");
     }
 
     size_t meta_n, meta_pairs = 0;
@@ -152,10 +153,10 @@ int main(void)
             if (!metadata_reachable(m, v))
                 miss("metadata_records", m->name, v, "selector or decoder");
             if (!json_reachable(m, v))
-                miss("json", m->name, v, "selector or decoder");
+                miss("json, roundtrip", m->name, v, "selector or decoder");
         }
         printf("    %-38s %2d..%-2d    %s\n", m->name, m->versions.lo, m->versions.hi,
-               failures == before ? "metadata_records json" : "MISSING");
+               failures == before ? "metadata_records json roundtrip" : "MISSING");
     }
 
     /* every message kwire describes, at every version, through json */
@@ -165,13 +166,13 @@ int main(void)
         for (int16_t v = all[i]->versions.lo; v <= all[i]->versions.hi; v++) {
             all_pairs++;
             if (!json_reachable(all[i], v))
-                miss("json", all[i]->name, v, "selector or decoder");
+                miss("json, roundtrip", all[i]->name, v, "selector or decoder");
         }
 
     printf("coverage: %zu API keys, %zu (key, version) pairs reachable by request, frame_header, "
-           "response and json; %zu metadata/data/header messages, %zu (message, version) pairs "
-           "reachable by metadata_records; %zu messages, %zu (message, version) pairs by json; "
-           "%zu unreachable\n",
+           "response, json and roundtrip; %zu metadata/data/header messages, %zu (message, "
+           "version) pairs reachable by metadata_records; %zu messages, %zu (message, version) "
+           "pairs by json and roundtrip; %zu unreachable\n",
            n, pairs, meta_n, meta_pairs, all_n, all_pairs, failures);
     return failures ? 1 : 0;
 }

@@ -19,7 +19,8 @@ Sources:
           edge cases; streams of real requests back to back (vec-*-stream).
 
 Files with these prefixes are replaced on every run; anything else in a
-corpus directory (crash-*, regression inputs added by hand) is left alone.
+corpus directory (regression-* inputs added by hand, found-* inputs that
+fuzz/merge_corpus.py merged from fuzzing runs) is left alone.
 """
 import argparse
 import csv
