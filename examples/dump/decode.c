@@ -46,24 +46,74 @@ static bool corr_selected(const struct dump_options *opt, int32_t correlation_id
 /*
  * Topic names in a message, found by field: "topic", "topic_name", the
  * "name" of a struct about topics (TopicProduceData, MetadataResponseTopic,
- * not CreatableTopicConfig), elements of "topic_names".
+ * not CreatableTopicConfig), elements of "topic_names". Messages that name
+ * topics by id only (Fetch v13+) match through the ids that Metadata,
+ * CreateTopics and DescribeTopicPartitions responses tied to names earlier
+ * in the input.
  */
 #define TOPIC_DEPTH 64
+#define TOPIC_IDS_MAX 65536
 struct topic_walk {
     const struct dump_options *opt;
     bool found;
+    bool learn; /* remember (topic_id, name) pairs; walk the whole message */
     const kw_struct_info *structs[TOPIC_DEPTH];
     int struct_depth;
     const kw_field_info *arrays[TOPIC_DEPTH];
     int array_depth;
+    /* per struct level: the topic id and the name seen in it */
+    kw_uuid ids[TOPIC_DEPTH];
+    kw_slice names[TOPIC_DEPTH];
+    bool has_id[TOPIC_DEPTH], has_name[TOPIC_DEPTH];
 };
 
-static bool topic_wanted(const struct topic_walk *w, kw_slice s)
+static struct topic_id {
+    kw_uuid id;
+    char *name;
+} *g_topic_ids;
+static size_t g_topic_id_count, g_topic_id_cap;
+
+static const char *topic_id_name(const kw_uuid *id)
 {
-    for (size_t i = 0; i < w->opt->topic_count; i++) {
-        const char *t = w->opt->topics[i];
-        size_t n = strlen(t);
-        if (s.ptr && s.len == n && memcmp(s.ptr, t, n) == 0)
+    for (size_t i = g_topic_id_count; i-- > 0;)
+        if (memcmp(g_topic_ids[i].id.bytes, id->bytes, 16) == 0)
+            return g_topic_ids[i].name;
+    return NULL;
+}
+
+static void topic_id_learn(const kw_uuid *id, kw_slice name)
+{
+    static const kw_uuid zero;
+    if (!name.ptr || !memcmp(id->bytes, zero.bytes, 16))
+        return;
+    const char *known = topic_id_name(id);
+    if (known && strlen(known) == name.len && memcmp(known, name.ptr, name.len) == 0)
+        return;
+    if (g_topic_id_count == g_topic_id_cap) {
+        size_t cap = g_topic_id_cap ? g_topic_id_cap * 2 : 64;
+        if (cap > TOPIC_IDS_MAX)
+            return;
+        struct topic_id *n = realloc(g_topic_ids, cap * sizeof *n);
+        if (!n)
+            return;
+        g_topic_ids = n;
+        g_topic_id_cap = cap;
+    }
+    char *copy = malloc(name.len + 1);
+    if (!copy)
+        return;
+    memcpy(copy, name.ptr, name.len);
+    copy[name.len] = '\0';
+    g_topic_ids[g_topic_id_count].id = *id;
+    g_topic_ids[g_topic_id_count].name = copy; /* the latest tie wins: searched from the end */
+    g_topic_id_count++;
+}
+
+static bool name_wanted(const struct dump_options *opt, const char *p, size_t n)
+{
+    for (size_t i = 0; i < opt->topic_count; i++) {
+        const char *t = opt->topics[i];
+        if (p && strlen(t) == n && memcmp(p, t, n) == 0)
             return true;
     }
     return false;
@@ -89,9 +139,25 @@ static int topic_value(void *ctx, const kw_field_info *f, int32_t index, const k
 {
     (void)index;
     struct topic_walk *w = ctx;
-    if (v->type == KW_TYPE_STRING && !v->is_null && is_topic_field(w, f) && topic_wanted(w, v->u.s))
-        w->found = true;
-    return w->found; /* stop at the first match */
+    int d = w->struct_depth - 1;
+    bool level = d >= 0 && d < TOPIC_DEPTH;
+    if (v->type == KW_TYPE_STRING && !v->is_null && is_topic_field(w, f)) {
+        if (name_wanted(w->opt, (const char *)v->u.s.ptr, v->u.s.len))
+            w->found = true;
+        if (level && f) {
+            w->names[d] = v->u.s;
+            w->has_name[d] = true;
+        }
+    } else if (v->type == KW_TYPE_UUID && f && strcmp(f->name, "topic_id") == 0) {
+        const char *name = topic_id_name(&v->u.uuid);
+        if (name && name_wanted(w->opt, name, strlen(name)))
+            w->found = true;
+        if (level) {
+            w->ids[d] = v->u.uuid;
+            w->has_id[d] = true;
+        }
+    }
+    return w->found && !w->learn; /* stop at the first match */
 }
 
 static int topic_struct_begin(void *ctx, const kw_field_info *f, int32_t index, bool is_null)
@@ -99,17 +165,28 @@ static int topic_struct_begin(void *ctx, const kw_field_info *f, int32_t index, 
     (void)index;
     (void)is_null;
     struct topic_walk *w = ctx;
-    if (w->struct_depth >= 0 && w->struct_depth < TOPIC_DEPTH)
-        w->structs[w->struct_depth] = f ? f->sub : NULL;
+    int d = w->struct_depth;
+    if (d >= 0 && d < TOPIC_DEPTH) {
+        w->structs[d] = f ? f->sub : NULL;
+        w->has_id[d] = w->has_name[d] = false;
+    }
     w->struct_depth++;
     return 0;
+}
+
+static void topic_struct_done(struct topic_walk *w, int d)
+{
+    if (w->learn && d >= 0 && d < TOPIC_DEPTH && w->has_id[d] && w->has_name[d])
+        topic_id_learn(&w->ids[d], w->names[d]);
 }
 
 static int topic_struct_end(void *ctx, const kw_field_info *f, int32_t index)
 {
     (void)f;
     (void)index;
-    ((struct topic_walk *)ctx)->struct_depth--;
+    struct topic_walk *w = ctx;
+    topic_struct_done(w, w->struct_depth - 1);
+    w->struct_depth--;
     return 0;
 }
 
@@ -131,20 +208,32 @@ static int topic_array_end(void *ctx, const kw_field_info *f)
     return 0;
 }
 
-/* Whether a validated message names one of the --topic topics. */
+/*
+ * Whether a validated message names one of the --topic topics; with learn,
+ * also remembers the topic ids it ties to names.
+ */
 static bool topics_match(const struct dump_options *opt, const kw_message_info *m, int16_t version,
-                         const kw_reader *body)
+                         const kw_reader *body, bool learn)
 {
     static const kw_visitor vis = {topic_value, topic_struct_begin, topic_struct_end,
                                    topic_array_begin, topic_array_end, NULL};
     struct topic_walk w;
     memset(&w, 0, sizeof w);
     w.opt = opt;
+    w.learn = learn;
     w.structs[0] = m->root;
     w.struct_depth = 1;
     kw_reader r = *body;
     kw_walk(m, version, &r, &vis, &w, NULL);
+    topic_struct_done(&w, 0);
     return w.found;
+}
+
+/* Responses that tie topic ids to names. */
+static bool names_topic_ids(int16_t key)
+{
+    return key == KW_API_METADATA || key == KW_API_CREATE_TOPICS ||
+           key == KW_API_DESCRIBE_TOPIC_PARTITIONS;
 }
 
 /* ---- counting ----------------------------------------------------------------- */
@@ -591,7 +680,7 @@ static int dump_request(const struct dump_options *opt, struct pending_list *pen
     bool ok = supported && kw_message_decode(m, &r, h.api_version, &msg, &err) == KW_OK;
     bool selected = api_selected(opt, h.api_key) && corr_selected(opt, h.correlation_id);
     if (selected && ok && opt->topic_count)
-        selected = topics_match(opt, m, h.api_version, &start);
+        selected = topics_match(opt, m, h.api_version, &start, false);
 
     struct pending p = {h.correlation_id, h.api_key, h.api_version, selected, o->ts_sec,
                         o->ts_nsec};
@@ -659,8 +748,11 @@ static int dump_response(const struct dump_options *opt, const struct frame_orig
     memset(&err, 0, sizeof err);
     bool ok = m && kw_message_decode(m, &r, body_version, &msg, &err) == KW_OK;
     bool selected = api_selected(opt, key) && corr_selected(opt, h.correlation_id);
+    bool named = false;
+    if (ok && opt->topic_count && names_topic_ids(key))
+        named = topics_match(opt, m, body_version, &start, true);
     if (selected && opt->topic_count && !(req && req->shown))
-        selected = ok && topics_match(opt, m, body_version, &start);
+        selected = ok && (named || topics_match(opt, m, body_version, &start, false));
     if (!selected)
         return ok ? 0 : -1; /* filtered out: not reported */
     count_frame(key, version, 1, size, !ok);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "dump.h"
 
@@ -227,6 +228,8 @@ static void dump_input(const char *path, const struct dump_options *opt)
                     "responses to requests itself\n", path);
             g_stats.failures++;
         } else {
+            struct stat st;
+            out_live(fstat(fileno(in), &st) == 0 && !S_ISREG(st.st_mode));
             struct byte_source src;
             memset(&src, 0, sizeof src);
             src.file = in;

@@ -60,8 +60,10 @@ void out_printf(const char *fmt, ...);
 void out_json_string(kw_slice s);
 /* The kw_json_write_fn of the library's printer. */
 void out_json_sink(void *ctx, const char *data, size_t len);
-/* Ends a frame's line; flushes when standard output is a terminal. */
+/* Ends a frame's line; flushes when standard output is a terminal or the input live. */
 void out_end_line(void);
+/* The input is a pipe or a device (tcpdump -w -): flush after every frame. */
+void out_live(bool live);
 void out_flush(void);
 
 /*

@@ -19,6 +19,7 @@ static struct {
     size_t len;
     bool pretty;
     bool tty;
+    bool live; /* the input is a pipe: show each frame as it comes */
     /* the indenting printer's state */
     int depth;
     bool in_string, escaped;
@@ -160,10 +161,12 @@ void out_json_sink(void *ctx, const char *data, size_t len)
 
 void out_json_string(kw_slice s) { kw_json_write_string(s, out_json_sink, NULL); }
 
+void out_live(bool live) { out.live = live; }
+
 void out_end_line(void)
 {
     out_write("}\n", 2);
-    if (out.tty)
+    if (out.tty || out.live)
         out_flush();
 }
 

@@ -434,9 +434,18 @@ static void gap(struct tcp_table *t, struct conn *c, int dir, uint64_t n)
         char what[96] = "";
         if (avail >= 12 && dir == 0)
             lost_request(t, c, h->buf + h->rd + 4, what, sizeof what);
-        else if (avail >= 8)
-            snprintf(what, sizeof what, ", correlation id %" PRId32,
-                     (int32_t)kw_load_be32(h->buf + h->rd + 4));
+        else if (avail >= 8) {
+            /* a response: its request will get no answer */
+            int32_t corr = (int32_t)kw_load_be32(h->buf + h->rd + 4);
+            struct pending p;
+            if (dir == 1 && pending_take(&c->pending, corr, &p)) {
+                const kw_api_info *api = kw_api_lookup(p.api_key);
+                snprintf(what, sizeof what, ", %s v%d, correlation id %" PRId32,
+                         api ? api->name : "?", p.api_version, corr);
+            } else {
+                snprintf(what, sizeof what, ", correlation id %" PRId32, corr);
+            }
+        }
         g_stats.undecoded++;
         if (total > avail + n) {
             h->skip = total - avail - n;
