@@ -40,6 +40,9 @@ kafkajs) are used. Standard library only; helpers are shared with check_dump.py.
 6. Options on a capture: --api, --topic, --correlation-id, --summary, --pretty; and
    raw input given in hex and on standard input.
 
+7. Topic ids: --topic finds Fetch v13 requests, which name topics by id only, through the
+   ids a Metadata v12 response tied to names (frames built here).
+
 Exit status: 0 when everything passed. The last line is "dump-pcap: N passed, M failed".
 """
 
@@ -819,6 +822,80 @@ def check_options(dump, vectors, tmp, base, res):
               'options', 'hint about the port', err.strip(), 'port %s (6)' % port)
 
 
+# ---------------------------------------------------------------------------
+# 7: topic ids (Fetch v13+ names topics by id only)
+
+
+def uvarint(n):
+    out = b''
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def cstr(s):
+    return uvarint(0) if s is None else uvarint(len(s) + 1) + s.encode()
+
+
+def carray(items):
+    return uvarint(len(items) + 1) + b''.join(items)
+
+
+def frame(body):
+    return struct.pack('>i', len(body)) + body
+
+
+def request_v2(key, version, corr, body):
+    return frame(struct.pack('>hhih', key, version, corr, 4) + b'kcat' + b'\0' + body)
+
+
+def topic_id_frames():
+    """Metadata v12 request and response tying two topic ids to names, then Fetch v13
+    requests by id: one for each topic."""
+    foo, bar = bytes(range(1, 17)), bytes(range(101, 117))
+    meta_req = request_v2(3, 12, 1, carray([foo + cstr('foo') + b'\0', bar + cstr('bar') + b'\0'])
+                          + b'\1\0' + b'\0')
+
+    def topic(name, tid):
+        part = struct.pack('>hiii', 0, 0, 1, 0) + carray([struct.pack('>i', 1)]) + \
+            carray([struct.pack('>i', 1)]) + carray([]) + b'\0'
+        return struct.pack('>h', 0) + cstr(name) + tid + b'\0' + carray([part]) + \
+            struct.pack('>i', -2147483648) + b'\0'
+    meta_rsp = frame(struct.pack('>i', 1) + b'\0' + struct.pack('>i', 0) +
+                     carray([struct.pack('>i', 1) + cstr('localhost') + struct.pack('>i', 9092) +
+                             cstr(None) + b'\0']) + cstr('cluster') + struct.pack('>i', 1) +
+                     carray([topic('foo', foo), topic('bar', bar)]) + b'\0')
+
+    def fetch(corr, tid):
+        part = struct.pack('>iiqiqi', 0, -1, 0, -1, -1, 1048576) + b'\0'
+        return request_v2(1, 13, corr, struct.pack('>iiiibii', -1, 500, 1, 52428800, 0, 0, -1) +
+                          carray([tid + carray([part]) + b'\0']) + carray([]) + cstr('') +
+                          b'\0')
+    return meta_req + meta_rsp + fetch(2, foo) + fetch(3, bar)
+
+
+def check_topic_ids(dump, tmp, res):
+    path = os.path.join(tmp, 'topic_ids.bin')
+    with open(path, 'wb') as f:
+        f.write(topic_id_frames())
+    rc, out, err = run([dump, '--roundtrip', path])
+    objs = parse_lines(out)
+    res.check(rc == 0 and [(o['api_name'], o['direction'], o['api_version']) for o in objs] == [
+        ('Metadata', 'request', 12), ('Metadata', 'response', 12), ('Fetch', 'request', 13),
+        ('Fetch', 'request', 13)], 'topic ids', 'the frames decode', (rc, err[:300]), 0)
+    rc, out, err = run([dump, '--topic', 'foo', path])
+    got = [(o['api_name'], o['correlation_id']) for o in parse_lines(out)]
+    want = [('Metadata', 1), ('Metadata', 1), ('Fetch', 2)]
+    res.check(got == want, 'topic ids', '--topic foo finds the Fetch by topic id', got, want)
+    rc, out, err = run([dump, '--topic', 'bar', '--api', 'Fetch', path])
+    got = [(o['api_name'], o['correlation_id']) for o in parse_lines(out)]
+    res.check(got == [('Fetch', 3)], 'topic ids', '--topic bar --api Fetch', got, [('Fetch', 3)])
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__.splitlines()[2], file=sys.stderr)
@@ -839,6 +916,7 @@ def main(argv):
         check_tcp(dump, vectors, tmp, base, res)
         check_hostile(dump, vectors, tmp, res)
         check_options(dump, vectors, tmp, base, res)
+        check_topic_ids(dump, tmp, res)
     print('dump-pcap: %d passed, %d failed' % (res.passed, res.failed))
     return 1 if res.failed else 0
 
