@@ -240,6 +240,15 @@ typedef struct bk_rec {
 /** An uncompressed v2 batch of n records into a malloc'd buffer; NULL on failure. */
 uint8_t *bk_batch_build(const bk_rec *recs, size_t n, int64_t timestamp, size_t *len);
 
+/* ---- produce.c ---------------------------------------------------------------------- */
+
+/** Most bytes a produced batch may decompress to (its records are checked). */
+#define BK_DECOMPRESS_MAX ((size_t)64 << 20)
+struct bk_broker;
+uint8_t *bk_decompress_buffer(struct bk_broker *br, size_t cap);
+/** Gives a large decompression buffer back after a request. */
+void bk_decompress_buffer_trim(struct bk_broker *br);
+
 /* ---- topics (topics.c) ----------------------------------------------------------- */
 
 struct bk_topic;
@@ -354,6 +363,9 @@ typedef struct bk_broker {
     size_t ngroups, capgroups;
     bk_map groups_by_id;
     int64_t next_producer_id;
+    int64_t producer_ids_reserved; /* ids below this are recorded in the metadata log */
+    uint8_t *dbuf;          /* decompressed records of the batch being checked */
+    size_t dbuf_cap;
     uint64_t member_seq;
     /* event loop */
     int epfd, listen_fd, signal_fd;
@@ -396,6 +408,8 @@ const char *bk_topic_config(const bk_topic *t, const char *name);
 int bk_metadata_open(bk_broker *br);
 int bk_metadata_append_topic(bk_broker *br, const bk_topic *t, int32_t first_partition);
 int bk_metadata_append_remove_topic(bk_broker *br, const kw_uuid *id);
+/** Records that producer ids below next are handed out (a ProducerIdsRecord). */
+int bk_metadata_append_producer_ids(bk_broker *br, int64_t next);
 /** Replays the metadata log: topic name, id and partition count per topic. */
 typedef struct bk_meta_topic {
     char *name;

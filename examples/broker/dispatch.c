@@ -231,6 +231,16 @@ bk_result bk_dispatch(bk_req *req)
     kw_reader_init(&r, req->frame, req->frame_len);
     kw_error herr;
     if (kw_request_header_parse(&r, &req->hdr, &herr) != KW_OK) {
+        /* an ApiVersions of a version the broker does not know may carry a header it
+         * cannot read either: its correlation id is enough for the KIP-511 answer */
+        if (req->hdr.api_key == KW_API_API_VERSIONS && req->frame_len >= 8 &&
+            !kw_api_version_supported(KW_API_API_VERSIONS, req->hdr.api_version)) {
+            req->hdr.correlation_id = (int32_t)kw_load_be32(req->frame + 4);
+            api_versions_unsupported(req);
+            kw_build_i32(req->out, req->hdr.correlation_id);
+            kw_build_length_i32(req->out, 0);
+            return kw_builder_error(req->out) == KW_OK ? BK_RESPOND : BK_CLOSE;
+        }
         if (!req->resumed)
             bk_log_msg("%s: request header: %s at byte %zu (api key %d), closing",
                        req->conn ? req->conn->peer : "?", kw_err_name(herr.code), herr.offset,

@@ -19,6 +19,7 @@
 #define REC_CONFIG 4
 #define REC_REMOVE_TOPIC 9
 #define REC_FEATURE_LEVEL 12
+#define REC_PRODUCER_IDS 15
 #define METADATA_VERSION_3_9 21
 
 typedef kw_err (*encode_fn)(kw_builder *b, int16_t version, const void *view);
@@ -82,6 +83,11 @@ static kw_err enc_config(kw_builder *b, int16_t v, const void *x)
 static kw_err enc_remove(kw_builder *b, int16_t v, const void *x)
 {
     return kw_remove_topic_record_encode(b, v, x);
+}
+
+static kw_err enc_producer_ids(kw_builder *b, int16_t v, const void *x)
+{
+    return kw_producer_ids_record_encode(b, v, x);
 }
 
 static kw_err enc_feature(kw_builder *b, int16_t v, const void *x)
@@ -191,9 +197,29 @@ int bk_metadata_append_remove_topic(bk_broker *br, const kw_uuid *id)
     return rc;
 }
 
+int bk_metadata_append_producer_ids(bk_broker *br, int64_t next)
+{
+    kw_producer_ids_record pr;
+    memset(&pr, 0, sizeof pr);
+    pr.broker_id = br->cfg.node_id;
+    pr.broker_epoch = 0;
+    pr.next_producer_id = next;
+    bk_rec rec;
+    memset(&rec, 0, sizeof rec);
+    size_t len = 0;
+    uint8_t *v = frame_record(REC_PRODUCER_IDS, 0, enc_producer_ids, &pr, &len);
+    if (!v)
+        return -1;
+    rec.value = (kw_slice){v, len};
+    int rc = append_records(br, &rec, 1);
+    free(v);
+    return rc;
+}
+
 /* ---- replay ------------------------------------------------------------------------------ */
 
 typedef struct replay {
+    bk_broker *br;
     bk_meta_topic *topics;
     size_t n, cap;
     int err;
@@ -285,6 +311,14 @@ static void replay_value(replay *rp, kw_slice value)
         bk_meta_topic *t = replay_find(rp, &rr.topic_id);
         if (t)
             t->removed = true;
+    } else if (type == REC_PRODUCER_IDS) {
+        kw_producer_ids_record pr;
+        if (kw_producer_ids_record_decode(&r, v, &pr, &err) != KW_OK)
+            return;
+        if (pr.next_producer_id > rp->br->next_producer_id)
+            rp->br->next_producer_id = pr.next_producer_id;
+        if (pr.next_producer_id > rp->br->producer_ids_reserved)
+            rp->br->producer_ids_reserved = pr.next_producer_id;
     } else if (type == REC_CONFIG) {
         kw_config_record cr;
         if (kw_config_record_decode(&r, v, &cr, &err) != KW_OK || cr.resource_type != 2)
@@ -322,6 +356,7 @@ int bk_metadata_replay(bk_broker *br, bk_meta_topic **out, size_t *n)
 {
     replay rp;
     memset(&rp, 0, sizeof rp);
+    rp.br = br;
     int rc = bk_log_for_each_batch(&br->meta_log, replay_batch, &rp);
     if (rc != 0 || rp.err != 0) {
         bk_meta_topics_free(rp.topics, rp.n);

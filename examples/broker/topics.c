@@ -560,6 +560,9 @@ void bk_broker_close(bk_broker *br)
     if (br->offsets_open)
         bk_log_close(&br->offsets_log);
     br->meta_open = br->offsets_open = false;
+    free(br->dbuf);
+    br->dbuf = NULL;
+    br->dbuf_cap = 0;
     if (br->listen_fd >= 0)
         close(br->listen_fd);
     if (br->signal_fd >= 0)

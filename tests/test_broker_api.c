@@ -1,0 +1,359 @@
+/*
+ * kwire-broker requests end to end through its connection handler:
+ * ApiVersions (and KIP-511's answer to an unknown version), Produce
+ * checks (CRC, idempotent sequences), Fetch with its long poll and record
+ * bytes sent from the file, ListOffsets, Metadata auto-creation,
+ * DescribeTopicPartitions, and what malformed or unserved requests get.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_harness.h"
+
+static bh h;
+
+static void setup(void)
+{
+    bh_init(&h);
+    cr_assert(bh_open(&h), "open broker");
+    bk_topic *t;
+    const char *msg;
+    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("t"), 2, NULL, 0, false, &t, &msg), BK_NONE, "topic");
+}
+
+static void teardown(void) { bh_destroy(&h); }
+
+TestSuite(broker_api, .init = setup, .fini = teardown);
+
+static kw_produce_response_partition_produce_response produce(bh_conn *c, int16_t version,
+                                                               uint8_t *batch, size_t len)
+{
+    kw_produce_request_partition_produce_data pd;
+    memset(&pd, 0, sizeof pd);
+    pd.index = 1;
+    pd.records = (kw_slice){batch, len};
+    kw_produce_request_topic_produce_data td;
+    memset(&td, 0, sizeof td);
+    td.name = bk_cstr("t");
+    td.partition_data = kw_array_of(&pd, 1);
+    kw_produce_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.acks = -1;
+    rq.timeout_ms = 1000;
+    rq.topic_data = kw_array_of(&td, 1);
+    bh_send(&h, c, KW_API_PRODUCE, version, &rq);
+    bh_resp r;
+    cr_assert(bh_recv(&h, c, KW_API_PRODUCE, version, &r), "produce answered");
+    cr_assert_eq(r.err, KW_OK, "produce response decodes");
+    kw_array_iter ti, pi;
+    kw_produce_response_topic_produce_response rt;
+    kw_produce_response_partition_produce_response rp;
+    kw_array_iter_init(&ti, &r.msg.u.produce_response.responses);
+    cr_assert(kw_produce_response_topic_produce_response_next(&ti, &rt), "topic");
+    kw_array_iter_init(&pi, &rt.partition_responses);
+    cr_assert(kw_produce_response_partition_produce_response_next(&pi, &rp), "partition");
+    bh_resp_free(&r);
+    return rp;
+}
+
+Test(broker_api, api_versions)
+{
+    bh_conn c = bh_connect(&h);
+    for (int16_t v = 0; v <= 4; v++) {
+        kw_api_versions_request rq;
+        memset(&rq, 0, sizeof rq);
+        rq.client_software_name = bk_cstr("harness");
+        rq.client_software_version = bk_cstr("1.0");
+        bh_send(&h, &c, KW_API_API_VERSIONS, v, &rq);
+        bh_resp r;
+        cr_assert(bh_recv(&h, &c, KW_API_API_VERSIONS, v, &r), "v%d answered", v);
+        cr_assert_eq(r.err, KW_OK, "v%d decodes", v);
+        kw_api_versions_response *av = &r.msg.u.api_versions_response;
+        cr_assert_eq(av->error_code, BK_NONE, "v%d error", v);
+        int found = 0;
+        kw_array_iter it;
+        kw_api_versions_response_api_version k;
+        kw_array_iter_init(&it, &av->api_keys);
+        while (kw_api_versions_response_api_version_next(&it, &k)) {
+            const kw_api_info *info = kw_api_lookup(k.api_key);
+            cr_assert(bk_api_served(k.api_key), "only served APIs are listed");
+            cr_assert_eq(k.max_version, info->max_version, "%s: the full range", info->name);
+            found++;
+        }
+        cr_assert_eq(found, 22, "22 APIs advertised, got %d", found);
+        bh_resp_free(&r);
+    }
+    /* KIP-511: a version the broker does not know gets error 35 in a v0 body */
+    uint8_t frame[] = {0, 0, 0, 10, 0, 18, 0, 99, 0, 0, 0, 7, 0xff, 0xff};
+    bh_send_raw(&h, &c, frame, sizeof frame);
+    bh_resp r;
+    cr_assert(bh_recv(&h, &c, KW_API_API_VERSIONS, 0, &r), "answered");
+    cr_assert_eq(r.correlation_id, 7, "correlation id");
+    cr_assert_eq(r.msg.u.api_versions_response.error_code, BK_UNSUPPORTED_VERSION, "error 35");
+    cr_assert_eq(kw_array_len(&r.msg.u.api_versions_response.api_keys), 1, "its own range");
+    bh_resp_free(&r);
+    /* the same with the v2 header a client sends for a flexible version */
+    uint8_t frame2[] = {0, 0, 0, 11, 0, 18, 0, 42, 0, 0, 0, 8, 0xff, 0xff, 0};
+    bh_send_raw(&h, &c, frame2, sizeof frame2);
+    cr_assert(bh_recv(&h, &c, KW_API_API_VERSIONS, 0, &r), "answered");
+    cr_assert_eq(r.correlation_id, 8, "correlation id");
+    cr_assert_eq(r.msg.u.api_versions_response.error_code, BK_UNSUPPORTED_VERSION, "error 35");
+    bh_resp_free(&r);
+    cr_assert_not(bh_closed(&h, &c), "still connected");
+    bh_disconnect(&h, &c);
+}
+
+Test(broker_api, unserved_api_gets_an_error_response)
+{
+    bh_conn c = bh_connect(&h);
+    /* DeleteRecords v2 is valid but not served: a DeleteRecords response with defaults */
+    kw_delete_records_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.topics = kw_array_of(NULL, 0);
+    bh_send(&h, &c, KW_API_DELETE_RECORDS, 2, &rq);
+    bh_resp r;
+    cr_assert(bh_recv(&h, &c, KW_API_DELETE_RECORDS, 2, &r), "answered");
+    cr_assert_eq(r.err, KW_OK, "a well-formed DeleteRecords response");
+    bh_resp_free(&r);
+    /* SaslHandshake has a top-level error_code: UNSUPPORTED_VERSION in it */
+    kw_sasl_handshake_request sq;
+    memset(&sq, 0, sizeof sq);
+    sq.mechanism = bk_cstr("PLAIN");
+    bh_send(&h, &c, KW_API_SASL_HANDSHAKE, 1, &sq);
+    cr_assert(bh_recv(&h, &c, KW_API_SASL_HANDSHAKE, 1, &r), "answered");
+    cr_assert_eq(r.msg.u.sasl_handshake_response.error_code, BK_UNSUPPORTED_VERSION, "error 35");
+    bh_resp_free(&r);
+    cr_assert_not(bh_closed(&h, &c), "still connected");
+    bh_disconnect(&h, &c);
+}
+
+Test(broker_api, malformed_requests)
+{
+    bh_conn c = bh_connect(&h);
+    /* a Heartbeat v0 whose body stops short: INVALID_REQUEST/CORRUPT_MESSAGE in a Heartbeat response */
+    uint8_t hb[] = {0, 0, 0, 14, 0, 12, 0, 0, 0, 0, 0, 9, 0, 0, 0, 5, 'g', 'r'};
+    bh_send_raw(&h, &c, hb, sizeof hb);
+    bh_resp r;
+    cr_assert(bh_recv(&h, &c, KW_API_HEARTBEAT, 0, &r), "answered");
+    cr_assert_eq(r.correlation_id, 9, "correlation id");
+    int16_t e = r.msg.u.heartbeat_response.error_code;
+    cr_assert(e == BK_CORRUPT_MESSAGE || e == BK_INVALID_REQUEST, "protocol error, got %d", e);
+    bh_resp_free(&r);
+    cr_assert_not(bh_closed(&h, &c), "still connected");
+    /* an unknown API key closes the connection: no response layout exists */
+    uint8_t unknown[] = {0, 0, 0, 10, 0x7f, 0x00, 0, 0, 0, 0, 0, 1, 0xff, 0xff};
+    bh_send_raw(&h, &c, unknown, sizeof unknown);
+    cr_assert(bh_closed(&h, &c), "closed");
+    bh_disconnect(&h, &c);
+
+    /* a frame over --max-frame-bytes is refused from its prefix alone */
+    c = bh_connect(&h);
+    uint8_t huge[] = {0x7f, 0xff, 0xff, 0xff};
+    bh_send_raw(&h, &c, huge, sizeof huge);
+    cr_assert(bh_closed(&h, &c), "oversize frame closes");
+    bh_disconnect(&h, &c);
+    c = bh_connect(&h);
+    uint8_t negative[] = {0xff, 0xff, 0xff, 0xfe};
+    bh_send_raw(&h, &c, negative, sizeof negative);
+    cr_assert(bh_closed(&h, &c), "negative size closes");
+    bh_disconnect(&h, &c);
+}
+
+Test(broker_api, produce_checks_crc_and_sequences)
+{
+    bh_conn c = bh_connect(&h);
+    size_t len;
+    uint8_t *b = bh_batch(3, -1, -1, -1, &len);
+    kw_produce_response_partition_produce_response rp = produce(&c, 9, b, len);
+    cr_assert_eq(rp.error_code, BK_NONE, "plain produce");
+    cr_assert_eq(rp.base_offset, 0, "base offset 0");
+    b[len - 1] ^= 1; /* the CRC covers the last record */
+    rp = produce(&c, 9, b, len);
+    cr_assert_eq(rp.error_code, BK_CORRUPT_MESSAGE, "bad CRC: %d", rp.error_code);
+    free(b);
+
+    /* an idempotent producer */
+    kw_init_producer_id_request iq;
+    memset(&iq, 0, sizeof iq);
+    iq.transactional_id = (kw_slice){NULL, 0};
+    iq.transaction_timeout_ms = 60000;
+    iq.producer_id = -1;
+    iq.producer_epoch = -1;
+    bh_send(&h, &c, KW_API_INIT_PRODUCER_ID, 4, &iq);
+    bh_resp r;
+    cr_assert(bh_recv(&h, &c, KW_API_INIT_PRODUCER_ID, 4, &r), "init producer id");
+    int64_t pid = r.msg.u.init_producer_id_response.producer_id;
+    int16_t epoch = r.msg.u.init_producer_id_response.producer_epoch;
+    cr_assert_geq(pid, 0, "producer id");
+    bh_resp_free(&r);
+
+    b = bh_batch(2, pid, epoch, 0, &len);
+    rp = produce(&c, 9, b, len);
+    cr_assert_eq(rp.error_code, BK_NONE, "seq 0");
+    cr_assert_eq(rp.base_offset, 3, "offset 3");
+    rp = produce(&c, 9, b, len);
+    cr_assert_eq(rp.error_code, BK_NONE, "a duplicate is acknowledged");
+    cr_assert_eq(rp.base_offset, 3, "with its first offset");
+    free(b);
+    b = bh_batch(2, pid, epoch, 5, &len);
+    rp = produce(&c, 9, b, len);
+    cr_assert_eq(rp.error_code, BK_OUT_OF_ORDER_SEQUENCE_NUMBER, "a gap: %d", rp.error_code);
+    free(b);
+    b = bh_batch(2, pid, epoch, 2, &len);
+    rp = produce(&c, 9, b, len);
+    cr_assert_eq(rp.error_code, BK_NONE, "seq 2 follows");
+    cr_assert_eq(rp.base_offset, 5, "offset 5");
+    free(b);
+    if (epoch > 0) {
+        b = bh_batch(2, pid, (int16_t)(epoch - 1), 4, &len);
+        rp = produce(&c, 9, b, len);
+        cr_assert_eq(rp.error_code, BK_INVALID_PRODUCER_EPOCH, "old epoch");
+        free(b);
+    }
+    b = bh_batch(1, pid, (int16_t)(epoch + 1), 3, &len);
+    rp = produce(&c, 9, b, len);
+    cr_assert_eq(rp.error_code, BK_OUT_OF_ORDER_SEQUENCE_NUMBER, "a new epoch starts at 0");
+    free(b);
+    cr_assert_eq(bk_partition_find(&h.br, bk_cstr("t"), 1)->log.end, 7, "7 records appended");
+    bh_disconnect(&h, &c);
+}
+
+static kw_fetch_response_partition_data fetch(bh_conn *c, int64_t offset, int32_t max_wait,
+                                              int32_t min_bytes, bool *answered, bh_resp *r)
+{
+    kw_fetch_request_fetch_partition fp;
+    memset(&fp, 0, sizeof fp);
+    fp.partition = 1;
+    fp.current_leader_epoch = -1;
+    fp.fetch_offset = offset;
+    fp.last_fetched_epoch = -1;
+    fp.log_start_offset = -1;
+    fp.partition_max_bytes = 1 << 20;
+    kw_fetch_request_fetch_topic ft;
+    memset(&ft, 0, sizeof ft);
+    ft.topic = bk_cstr("t");
+    ft.partitions = kw_array_of(&fp, 1);
+    kw_fetch_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.replica_id = -1;
+    rq.max_wait_ms = max_wait;
+    rq.min_bytes = min_bytes;
+    rq.max_bytes = 1 << 20;
+    rq.session_epoch = -1;
+    rq.topics = kw_array_of(&ft, 1);
+    rq.forgotten_topics_data = kw_array_of(NULL, 0);
+    rq.rack_id = bk_cstr("");
+    bh_send(&h, c, KW_API_FETCH, 11, &rq);
+    kw_fetch_response_partition_data pd;
+    memset(&pd, 0, sizeof pd);
+    *answered = bh_recv(&h, c, KW_API_FETCH, 11, r);
+    if (!*answered)
+        return pd;
+    cr_assert_eq(r->err, KW_OK, "fetch decodes");
+    kw_array_iter ti, pi;
+    kw_fetch_response_fetchable_topic_response rt;
+    kw_array_iter_init(&ti, &r->msg.u.fetch_response.responses);
+    cr_assert(kw_fetch_response_fetchable_topic_response_next(&ti, &rt), "topic");
+    kw_array_iter_init(&pi, &rt.partitions);
+    cr_assert(kw_fetch_response_partition_data_next(&pi, &pd), "partition");
+    return pd;
+}
+
+Test(broker_api, fetch_long_poll_and_records_from_the_file)
+{
+    bh_conn p = bh_connect(&h), c = bh_connect(&h);
+    bool answered;
+    bh_resp r;
+    kw_fetch_response_partition_data pd = fetch(&c, 0, 5000, 1, &answered, &r);
+    cr_assert_not(answered, "nothing there: the fetch waits");
+    cr_assert_eq(c.c->park, BK_PARK_FETCH, "parked");
+    size_t len;
+    uint8_t *b = bh_batch(4, -1, -1, -1, &len);
+    produce(&p, 9, b, len);
+    bk_loop_housekeeping(&h.br); /* the loop's turn after the produce */
+    cr_assert(bh_recv(&h, &c, KW_API_FETCH, 11, &r), "the parked fetch is answered by the produce");
+    kw_array_iter ti, pi;
+    kw_fetch_response_fetchable_topic_response rt;
+    kw_array_iter_init(&ti, &r.msg.u.fetch_response.responses);
+    cr_assert(kw_fetch_response_fetchable_topic_response_next(&ti, &rt), "topic");
+    kw_array_iter_init(&pi, &rt.partitions);
+    cr_assert(kw_fetch_response_partition_data_next(&pi, &pd), "partition");
+    cr_assert_eq(pd.high_watermark, 4, "high watermark");
+    cr_assert_eq(pd.records.len, len, "the batch as produced");
+    kw_batch_iter it;
+    kw_batch batch;
+    kw_batch_iter_init(&it, pd.records, KW_VERIFY_CRC);
+    cr_assert_eq(kw_batch_iter_next(&it, &batch), 1, "a batch with a good CRC");
+    cr_assert_eq(batch.v2.base_offset, 0, "offset assigned");
+    bh_resp_free(&r);
+    free(b);
+
+    /* a fetch whose wait runs out is answered empty */
+    pd = fetch(&c, 4, 300, 1, &answered, &r);
+    cr_assert_not(answered, "waits");
+    bh_advance(&h, 400);
+    cr_assert(bh_recv(&h, &c, KW_API_FETCH, 11, &r), "answered at max_wait");
+    bh_resp_free(&r);
+    pd = fetch(&c, 99, 0, 1, &answered, &r);
+    cr_assert(answered, "answered");
+    cr_assert_eq(pd.error_code, BK_OFFSET_OUT_OF_RANGE, "out of range");
+    bh_resp_free(&r);
+    bh_disconnect(&h, &p);
+    bh_disconnect(&h, &c);
+}
+
+Test(broker_api, metadata_auto_create_and_describe_topic_partitions)
+{
+    bh_conn c = bh_connect(&h);
+    kw_metadata_request_metadata_request_topic mt[2];
+    memset(mt, 0, sizeof mt);
+    mt[0].name = bk_cstr("fresh");
+    mt[1].name = bk_cstr("no good");
+    kw_metadata_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.topics = kw_array_of(mt, 2);
+    rq.allow_auto_topic_creation = true;
+    bh_send(&h, &c, KW_API_METADATA, 12, &rq);
+    bh_resp r;
+    cr_assert(bh_recv(&h, &c, KW_API_METADATA, 12, &r), "metadata");
+    cr_assert_eq(r.err, KW_OK, "decodes");
+    kw_array_iter it;
+    kw_metadata_response_metadata_response_topic t;
+    kw_array_iter_init(&it, &r.msg.u.metadata_response.topics);
+    cr_assert(kw_metadata_response_metadata_response_topic_next(&it, &t), "first");
+    cr_assert_eq(t.error_code, BK_NONE, "auto-created");
+    cr_assert_eq(kw_array_len(&t.partitions), 1, "default partitions");
+    cr_assert(kw_metadata_response_metadata_response_topic_next(&it, &t), "second");
+    cr_assert_eq(t.error_code, BK_INVALID_TOPIC_EXCEPTION, "illegal name");
+    bh_resp_free(&r);
+
+    kw_describe_topic_partitions_request_topic_request tr[3];
+    memset(tr, 0, sizeof tr);
+    tr[0].name = bk_cstr("t");
+    tr[1].name = bk_cstr("absent");
+    tr[2].name = bk_cstr("fresh");
+    kw_describe_topic_partitions_request dq;
+    memset(&dq, 0, sizeof dq);
+    dq.topics = kw_array_of(tr, 3);
+    dq.response_partition_limit = 2000;
+    bh_send(&h, &c, KW_API_DESCRIBE_TOPIC_PARTITIONS, 0, &dq);
+    cr_assert(bh_recv(&h, &c, KW_API_DESCRIBE_TOPIC_PARTITIONS, 0, &r), "answered");
+    cr_assert_eq(r.err, KW_OK, "decodes");
+    kw_describe_topic_partitions_response_describe_topic_partitions_response_topic dt;
+    kw_array_iter_init(&it, &r.msg.u.describe_topic_partitions_response.topics);
+    const char *order[] = {"absent", "fresh", "t"};
+    const int16_t errors[] = {BK_UNKNOWN_TOPIC_OR_PARTITION, BK_NONE, BK_NONE};
+    const int32_t parts[] = {0, 1, 2};
+    for (int i = 0; i < 3; i++) {
+        cr_assert(kw_describe_topic_partitions_response_describe_topic_partitions_response_topic_next(&it, &dt),
+                  "topic %d", i);
+        cr_assert(bk_slice_eqs(dt.name, order[i]), "sorted by name: %s", order[i]);
+        cr_assert_eq(dt.error_code, errors[i], "%s error", order[i]);
+        cr_assert_eq(kw_array_len(&dt.partitions), parts[i], "%s partitions", order[i]);
+        cr_assert_eq(dt.topic_authorized_operations, BK_TOPIC_AUTHORIZED_OPS, "authorized ops");
+    }
+    bh_resp_free(&r);
+    bh_disconnect(&h, &c);
+}
