@@ -22,11 +22,13 @@ kafkajs) are used. Standard library only; helpers are shared with check_dump.py.
    in the hex window, put the error in that frame's JSON line, and print every other
    frame as before.
 
-3. Formats: the kcat capture rewritten as big-endian pcap, nanosecond pcap, pcapng (two
-   sections of either byte order, interfaces of different link types and timestamp
-   resolutions, enhanced and simple packet blocks, blocks to skip), link types Ethernet
-   with a VLAN tag, raw IPv4/IPv6 (101, 228, 229), Linux cooked v1/v2 (113, 276), BSD
-   loopback (0), and IPv6 addresses. Each must give the same frames as the original.
+3. Formats: the kcat capture as Wireshark's editcap writes it in pcapng
+   (examples/dump/samples/kcat-session.pcapng), and rewritten here as big-endian pcap,
+   nanosecond pcap, pcapng (two sections of either byte order, interfaces of different
+   link types and timestamp resolutions, enhanced and simple packet blocks, blocks to
+   skip), link types Ethernet with a VLAN tag, raw IPv4/IPv6 (101, 228, 229), Linux
+   cooked v1/v2 (113, 276), BSD loopback (0), and IPv6 addresses. Each must give the same
+   frames as the original.
 
 4. TCP: the kcat capture with every segment cut into small segments, then reordered,
    duplicated and overlapped: the same frames. With segments dropped inside a frame, across
@@ -479,6 +481,12 @@ def check_formats(dump, vectors, tmp, base, res):
                                                    [(0, p) for p in relink(pkts, 'raw4')],
                                                    simple=True)),
     ]
+    # pcapng as Wireshark writes it (editcap -F pcapng of the same session)
+    sample = os.path.join(vectors, '..', '..', 'examples', 'dump', 'samples',
+                          'kcat-session.pcapng')
+    if res.check(os.path.exists(sample), 'format editcap pcapng', 'sample present'):
+        with open(sample, 'rb') as f:
+            variants.append(('pcapng written by editcap', f.read()))
     for name, blob in variants:
         path = os.path.join(tmp, 'variant.cap')
         with open(path, 'wb') as f:
