@@ -44,7 +44,8 @@
 #define KWF_ASAN 1
 #endif
 #ifdef KWF_ASAN
-#include <sanitizer/allocator_interface.h>
+/* from the AddressSanitizer runtime (<sanitizer/allocator_interface.h>, which gcc may not install) */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -75,9 +76,19 @@ static void check(bool ok, const char *what)
 }
 
 typedef struct peer {
-    bk_conn *c;
-    int fd; /* the client's end */
+    bk_conn *c;     /* NULL once the broker freed it */
+    uint64_t id;
+    int fd;         /* the client's end */
 } peer;
+
+/* The broker frees closed connections in its housekeeping: look ours up again. */
+static void refresh(bk_broker *br, peer *p)
+{
+    bk_conn *c = br->conns;
+    while (c && c->id != p->id)
+        c = c->next;
+    p->c = c;
+}
 
 static void drain(peer *p)
 {
@@ -88,6 +99,7 @@ static void drain(peer *p)
 
 static void step(bk_broker *br, peer *p, size_t baseline)
 {
+    refresh(br, p);
     if (p->c && !p->c->closing) {
         bk_conn_on_readable(br, p->c);
         for (int i = 0; i < 64 && p->c && !p->c->closing && p->c->sending; i++) {
@@ -106,6 +118,7 @@ static void step(bk_broker *br, peer *p, size_t baseline)
 static void feed(bk_broker *br, peer *p, const uint8_t *bytes, size_t len, size_t chunk,
                  size_t baseline)
 {
+    refresh(br, p);
     while (len > 0 && p->c && !p->c->closing) {
         size_t n = len < chunk ? len : chunk;
         ssize_t w = write(p->fd, bytes, n);
@@ -119,6 +132,7 @@ static void feed(bk_broker *br, peer *p, const uint8_t *bytes, size_t len, size_
         bytes += w;
         len -= (size_t)w;
         step(br, p, baseline);
+        refresh(br, p);
     }
 }
 
@@ -130,6 +144,7 @@ static bool connect_peer(bk_broker *br, peer *p)
     fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL, 0) | O_NONBLOCK);
     p->c = bk_conn_new(br, sv[0]);
     p->fd = sv[1];
+    p->id = p->c ? p->c->id : 0;
     return p->c != NULL;
 }
 

@@ -307,6 +307,7 @@ bk_result bk_handle_create_partitions(bk_req *req)
 /* ---- DescribeConfigs ------------------------------------------------------------------------- */
 
 #define RESOURCE_TOPIC 2
+#define BK_MAX_DESCRIBE_RESOURCES 1000
 #define RESOURCE_BROKER 4
 #define RESOURCE_BROKER_LOGGER 8
 
@@ -318,6 +319,12 @@ bk_result bk_handle_describe_configs(bk_req *req)
         return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
     int32_t n = kw_array_len(&rq.resources);
+    if (n > BK_MAX_DESCRIBE_RESOURCES) {
+        /* each resource answers some 30 configs: a bound on what one request can make */
+        bk_log_msg("%s: DescribeConfigs of %d resources, closing", req->conn ? req->conn->peer : "?",
+                   (int)n);
+        return BK_CLOSE;
+    }
     kw_describe_configs_response_describe_configs_result *results =
         BK_ALLOC(req, kw_describe_configs_response_describe_configs_result, n);
     if (!results && n)

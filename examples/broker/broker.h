@@ -109,6 +109,8 @@ typedef struct bk_config {
     int32_t group_max_session_timeout_ms;
     int32_t group_max_size;
     size_t conn_buffer_bytes; /* read size and first buffer of a connection */
+    size_t max_decompressed_bytes; /* a produced batch's records, checked decompressed */
+    int32_t max_groups;
 } bk_config;
 
 /** Kafka's defaults, listening on 127.0.0.1:9092 with data in ./kwire-data. */
@@ -242,8 +244,6 @@ uint8_t *bk_batch_build(const bk_rec *recs, size_t n, int64_t timestamp, size_t 
 
 /* ---- produce.c ---------------------------------------------------------------------- */
 
-/** Most bytes a produced batch may decompress to (its records are checked). */
-#define BK_DECOMPRESS_MAX ((size_t)64 << 20)
 struct bk_broker;
 uint8_t *bk_decompress_buffer(struct bk_broker *br, size_t cap);
 /** Gives a large decompression buffer back after a request. */

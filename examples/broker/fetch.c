@@ -28,9 +28,9 @@
 void bk_records_writer(kw_builder *b, kw_slice records, void *ctx)
 {
     bk_conn *c = ctx;
-    uintptr_t p = (uintptr_t)records.ptr;
-    uintptr_t lo = (uintptr_t)c->files, hi = (uintptr_t)(c->files + c->nfiles);
-    if (c->files && p >= lo && p < hi && (p - lo) % sizeof(bk_file_ref) == 0) {
+    uintptr_t p = (uintptr_t)records.ptr, lo = (uintptr_t)c->files;
+    if (c->files && p >= lo && p < lo + c->nfiles * sizeof(bk_file_ref) &&
+        (p - lo) % sizeof(bk_file_ref) == 0) {
         const bk_file_ref *f = &c->files[(p - lo) / sizeof(bk_file_ref)];
         kw_build_file_range(b, f->fd, f->pos, records.len);
         return;

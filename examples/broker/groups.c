@@ -89,7 +89,7 @@ bk_group *bk_group_find(bk_broker *br, kw_slice id)
 bk_group *bk_group_get(bk_broker *br, kw_slice id, bool create)
 {
     bk_group *g = bk_group_find(br, id);
-    if (g || !create || !id.ptr)
+    if (g || !create || !id.ptr || br->ngroups >= (size_t)br->cfg.max_groups)
         return g;
     g = calloc(1, sizeof *g);
     if (!g)
@@ -649,8 +649,8 @@ bk_result bk_handle_join_group(bk_req *req)
         return join_reply(req, NULL, NULL, BK_UNKNOWN_MEMBER_ID, rq.member_id);
     if (!g)
         g = bk_group_get(br, rq.group_id, true);
-    if (!g)
-        return BK_CLOSE;
+    if (!g) /* out of memory or --max-groups */
+        return join_reply(req, NULL, NULL, BK_COORDINATOR_NOT_AVAILABLE, rq.member_id);
     if (g->state == BK_GROUP_DEAD)
         return join_reply(req, NULL, NULL, BK_COORDINATOR_NOT_AVAILABLE, rq.member_id);
     if (!protocols_compatible(g, &rq))

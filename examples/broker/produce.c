@@ -84,11 +84,11 @@ static int check_batch(bk_req *req, const kw_record_batch *b)
          * codec this build lacks leaves them to the consumers */
         if (!kw_compression_available(codec))
             return BK_NONE;
-        /* the room grows 8x a try, up to BK_DECOMPRESS_MAX: a bomb stops there */
+        /* the room grows 8x a try, up to --max-decompressed: a bomb stops there */
         kw_err e = KW_ERR_DECOMPRESSED_TOO_LARGE;
         size_t len = 0;
         uint8_t *buf = NULL;
-        for (size_t cap = 1u << 20; e == KW_ERR_DECOMPRESSED_TOO_LARGE && cap <= BK_DECOMPRESS_MAX;
+        for (size_t cap = 1u << 20; e == KW_ERR_DECOMPRESSED_TOO_LARGE && cap <= req->br->cfg.max_decompressed_bytes;
              cap *= 8) {
             buf = bk_decompress_buffer(req->br, cap);
             if (!buf)

@@ -36,6 +36,8 @@ void bk_config_default(bk_config *cfg)
     cfg->group_max_session_timeout_ms = 1800000;
     cfg->group_max_size = 1000;
     cfg->conn_buffer_bytes = 64 * 1024;
+    cfg->max_decompressed_bytes = (size_t)64 << 20;
+    cfg->max_groups = 10000;
 }
 
 int64_t bk_now_ms(void)
