@@ -149,8 +149,8 @@ static int32_t checked_count(kw_reader *r, int64_t count, size_t prefix_offset, 
         kw_reader_fail_at(r, KW_ERR_COUNT_TOO_LARGE, prefix_offset);
         return 0;
     }
-    /* count <= INT32_MAX here, so dividing avoids any overflow in count * unit. */
-    if ((uint64_t)count > kw_reader_remaining(r) / unit) {
+    /* count < 2^31 and unit < 2^32: the product fits 64 bits, no division needed. */
+    if (unit > UINT32_MAX ? count > 0 : (uint64_t)count * unit > kw_reader_remaining(r)) {
         kw_reader_fail_at(r, KW_ERR_COUNT_TOO_LARGE, prefix_offset);
         return 0;
     }

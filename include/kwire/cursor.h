@@ -194,7 +194,7 @@ static inline uint64_t kw_load_be64(const uint8_t *p)
 static inline void kw_reader_init(kw_reader *r, const void *buf, size_t len)
 {
     /* An empty non-null slice needs a non-NULL pointer even for a NULL buffer. */
-    static const uint8_t empty[1];
+    static const uint8_t empty[1] = {0};
     const uint8_t *p = buf ? (const uint8_t *)buf : empty;
     r->base = p;
     r->pos = p;
