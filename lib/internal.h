@@ -15,6 +15,20 @@ static inline kw_slice kw_empty_slice_(void)
     return s;
 }
 
+/* A null slice: the default of a nullable string. */
+static inline kw_slice kw_null_slice_(void)
+{
+    kw_slice s = {NULL, 0};
+    return s;
+}
+
+/* An empty tagged-field section, for views of versions that have none. */
+static inline kw_tagged_fields kw_no_tagged_fields_(void)
+{
+    kw_tagged_fields tf = {0, {NULL, 0}};
+    return tf;
+}
+
 /* Opens an array window at the reader's position after its count was read. */
 static inline kw_array kw_array_begin_(const kw_reader *r, int32_t count, int16_t version,
                                        int flexible, kw_type elem_type)
@@ -27,6 +41,7 @@ static inline kw_array kw_array_begin_(const kw_reader *r, int32_t count, int16_
     a.base = r->base;
     a.ptr = count < 0 ? NULL : r->pos;
     a.end = a.ptr;
+    a.items = NULL;
     return a;
 }
 

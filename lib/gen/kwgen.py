@@ -454,17 +454,9 @@ def emit_struct_typedef(h, msg, st, is_root):
 
 
 def default_stmt(f, member):
-    """Statement giving member its default, or None when zero is right."""
+    """Statement giving a scalar or string member its non-zero default, or None."""
     d = f.default
-    if f.is_array:
-        if d == "null":
-            return f"{member}.count = -1;"
-        return None
-    if f.is_struct:
-        return None
     if f.type in ("string", "bytes", "records"):
-        if d == "null" or (d is None and False):
-            return None
         if d is None or d == "":
             return f"{member} = kw_empty_slice_();"
         raise DefError(f"{f.where}: string default other than '' or null")
@@ -483,6 +475,22 @@ def default_stmt(f, member):
     if f.type == "float64":
         return f"{member} = {float(d)!r};" if float(d) != 0 else None
     raise DefError(f"{f.where}: default for {f.type}")
+
+
+def init_stmt(f, member):
+    """A statement giving member its default value, every byte of it."""
+    if f.is_array:
+        return f"{member} = kw_array_of(NULL, {-1 if f.default == 'null' else 0});"
+    if f.is_struct or f.type == "uuid":
+        return f"memset(&{member}, 0, sizeof {member});"
+    if f.type in ("string", "bytes", "records"):
+        if f.default == "null":
+            return f"{member} = kw_null_slice_();"
+        return default_stmt(f, member)
+    d = default_stmt(f, member)
+    if d:
+        return d
+    return f"{member} = {'false' if f.type == 'bool' else '0'};"
 
 
 def emit_field_read(c, msg, st, f, present, ind, rvar="r"):
@@ -520,6 +528,8 @@ def emit_field_read(c, msg, st, f, present, ind, rvar="r"):
             c(f"{pad}o->has_{f.name} = {test};")
             c(f"{pad}if (o->has_{f.name})")
             c(f"{pad}    {f.struct.cname}_read({rvar}, v, &{m});")
+            c(f"{pad}else")
+            c(f"{pad}    memset(&{m}, 0, sizeof {m});")
         return
     if f.type in SLICE_READERS:
         c(f"{pad}{m} = {reader_expr(msg, f, present, SLICE_READERS[f.type], rvar)};")
@@ -538,16 +548,17 @@ def emit_struct_reader(c, msg, st, is_root):
     uses_flex = msg.flexible is not None
     if uses_flex:
         c(f"    const bool flex = v >= {msg.flexible};")
-    c("    memset(o, 0, sizeof *o);")
     if is_root:
         c("    o->version_ = v;")
     for f in st.fields:
-        # Only a field that some version lacks (or sends as a tag) needs its default.
+        # Every member is written below; only a field that some version lacks (or
+        # sends as a tag) needs its default first. No memset of the whole view.
         always = (f.versions[0] <= msg.versions[0] and f.versions[1] >= msg.versions[1]
                   and empty(intersect(f.tagged, msg.versions)))
-        d = None if always else default_stmt(f, f"o->{f.cname()}")
-        if d:
-            c(f"    {d}")
+        if not always:
+            c(f"    {init_stmt(f, f'o->{f.cname()}')}")
+            if has_presence(f):
+                c(f"    o->has_{f.name} = false;")
     tagged_fields = [f for f in st.fields if f.tag is not None]
     for f in st.fields:
         inline = (f.versions[0], f.versions[1])
@@ -573,6 +584,8 @@ def emit_struct_reader(c, msg, st, is_root):
         if tagged_fields:
             c("        if (o->tagged_fields.count)")
             c(f"            {st.cname}_read_tags(r, v, o);")
+        c("    } else {")
+        c("        o->tagged_fields = kw_no_tagged_fields_();")
         c("    }")
     c("    (void)v;")
     c("}")
