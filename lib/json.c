@@ -141,6 +141,10 @@ static bool printable(kw_slice s)
 {
     for (size_t i = 0; i < s.len;) {
         uint8_t c = s.ptr[i];
+        if (c >= 0x20 && c < 0x7f) { /* plain ASCII: no decoding needed */
+            i++;
+            continue;
+        }
         if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
             return false;
         if (c == 0x7f)
@@ -174,6 +178,16 @@ static void write_string(struct out *o, kw_slice s)
     put(o, "\"", 1);
     size_t i = 0;
     while (i < s.len) {
+        /* a run of plain ASCII goes out in one piece */
+        size_t run = i;
+        while (run < s.len && s.ptr[run] >= 0x20 && s.ptr[run] < 0x7f && s.ptr[run] != '"' &&
+               s.ptr[run] != '\\')
+            run++;
+        if (run > i) {
+            put(o, (const char *)s.ptr + i, run - i);
+            i = run;
+            continue;
+        }
         uint8_t c = s.ptr[i];
         size_t n = utf8_len(s.ptr + i, s.len - i);
         if (c == '"' || c == '\\') {
