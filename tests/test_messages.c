@@ -10,37 +10,9 @@
 #include <string.h>
 
 #include "guard.h"
+#include "alloc_count.h"
 #include "kwire/kwire.h"
 #include "kwire/messages.h"
-
-/* ---- allocation counting (the test links with --wrap=malloc etc.) ------- */
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t k);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t k);
-void *__wrap_realloc(void *p, size_t n);
-
-static size_t allocations;
-
-void *__wrap_malloc(size_t n)
-{
-    allocations++;
-    return __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t k)
-{
-    allocations++;
-    return __real_calloc(n, k);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    allocations++;
-    return __real_realloc(p, n);
-}
 
 /* ---- real-client vectors ------------------------------------------------ */
 
@@ -164,6 +136,22 @@ static void free_vectors(struct vector *v, size_t n)
     free(v);
 }
 
+/* Where the message starts in a frame body: the end of its header. */
+static size_t message_start(const struct vector *v, const uint8_t *body, size_t size)
+{
+    kw_reader r;
+    kw_reader_init(&r, body, size);
+    if (v->response) {
+        kw_response_header h;
+        kw_response_header_read(&r, kw_response_header_version(v->api_key, v->api_version), &h,
+                                NULL);
+    } else {
+        kw_request_header h;
+        kw_request_header_parse(&r, &h, NULL);
+    }
+    return kw_reader_offset(&r);
+}
+
 /*
  * librdkafka's mock broker answers ApiVersions v3 with error 35 in a body
  * that is neither v0 nor v3 (see tests/vectors/README.md). Those frames
@@ -189,9 +177,9 @@ Test(messages, real_vectors_decode)
         kw_message msg;
         kw_decode_error err;
         memset(&err, 0, sizeof err);
-        size_t before = allocations;
+        size_t before = kwt_allocations;
         kw_err e = decode_body(&vs[i], f.body, f.size, &msg, &err);
-        size_t allocated = allocations - before;
+        size_t allocated = kwt_allocations - before;
         char text[512];
         kw_decode_error_format(&err, text, sizeof text);
         if (known_nonconformant(&vs[i])) {
@@ -228,17 +216,17 @@ static void check_roundtrip(const kw_message_info *m, int16_t version, const uin
         if (pass == 1) {
             kw_arena arena;
             kw_arena_init(&arena, arena_mem, sizeof arena_mem);
-            size_t before = allocations;
+            size_t before = kwt_allocations;
             kw_err e = m->materialize(&msg.u, &arena);
             cr_assert_eq(e, KW_OK, "%s %s v%d: materialize: %s", what, m->name, version,
                          kw_err_name(e));
-            cr_assert_eq(allocations, before, "%s: materialize allocated", what);
+            cr_assert_eq(kwt_allocations, before, "%s: materialize allocated", what);
         }
         kw_builder b;
         kw_builder_init(&b, out, sizeof out, NULL, 0);
-        size_t before = allocations;
+        size_t before = kwt_allocations;
         kw_err e = m->encode(&b, version, &msg.u);
-        cr_assert_eq(allocations, before, "%s: encoding allocated", what);
+        cr_assert_eq(kwt_allocations, before, "%s: encoding allocated", what);
         cr_assert_eq(e, KW_OK, "%s %s v%d (%s): encode: %s", what, m->name, version,
                      pass ? "items" : "view", kw_err_name(e));
         const uint8_t *got = kw_builder_contiguous(&b);
@@ -293,17 +281,7 @@ Test(messages, real_vectors_roundtrip)
             continue;
         const uint8_t *body = vs[i].bytes + 4;
         size_t size = vs[i].len - 4;
-        kw_reader r;
-        kw_reader_init(&r, body, size);
-        if (vs[i].response) {
-            kw_response_header h;
-            kw_response_header_read(&r, kw_response_header_version(vs[i].api_key, vs[i].api_version),
-                                    &h, NULL);
-        } else {
-            kw_request_header h;
-            kw_request_header_parse(&r, &h, NULL);
-        }
-        size_t hdr = kw_reader_offset(&r);
+        size_t hdr = message_start(&vs[i], body, size);
         const kw_message_info *m = kw_message_for_api(vs[i].api_key, vs[i].response);
         check_roundtrip(m, body_version(&vs[i], body, size, hdr), body + hdr, size - hdr,
                         vs[i].path);
@@ -322,21 +300,10 @@ Test(messages, real_vectors_every_truncation)
     for (size_t i = 0; i < n; i++) {
         const uint8_t *body = vs[i].bytes + 4;
         size_t size = vs[i].len - 4;
-        /* find where the message starts, then cut the message at every length */
-        kw_reader r;
-        kw_reader_init(&r, body, size);
-        size_t hdr;
-        if (vs[i].response) {
-            kw_response_header h;
-            kw_response_header_read(&r, kw_response_header_version(vs[i].api_key, vs[i].api_version),
-                                    &h, NULL);
-        } else {
-            kw_request_header h;
-            kw_request_header_parse(&r, &h, NULL);
-        }
-        hdr = kw_reader_offset(&r);
         if (known_nonconformant(&vs[i]))
             continue;
+        /* cut the message (after its header) at every length */
+        size_t hdr = message_start(&vs[i], body, size);
         const kw_message_info *m = kw_message_for_api(vs[i].api_key, vs[i].response);
         int16_t version = body_version(&vs[i], body, size, hdr);
         for (size_t cut = 0; cut < size - hdr; cut++) {
@@ -523,9 +490,9 @@ Test(messages, every_message_every_version)
                 kw_reader_init(&r, p, w.len);
                 kw_message msg;
                 kw_decode_error err;
-                size_t before = allocations;
+                size_t before = kwt_allocations;
                 kw_err e = kw_message_decode(m, &r, v, &msg, &err);
-                cr_assert_eq(allocations, before, "%s v%d: decoding allocated", m->name, v);
+                cr_assert_eq(kwt_allocations, before, "%s v%d: decoding allocated", m->name, v);
                 char text[512];
                 if (e != KW_OK)
                     kw_decode_error_format(&err, text, sizeof text);

@@ -12,40 +12,12 @@
 
 #include "guard.h"
 #include "kwire/crc.h"
+#include "alloc_count.h"
 #include "kwire/kwire.h"
 
 /* Loops make many checks: evaluate the Criterion assertion only when it is about to fail. */
 #define KWT_EQ(a, b, ...) do { if (!((a) == (b))) cr_assert_eq((a), (b), __VA_ARGS__); } while (0)
 #define KWT_TRUE(c, ...) do { if (!(c)) cr_assert((c), __VA_ARGS__); } while (0)
-
-/* ---- allocation counting (the suite links with --wrap=malloc etc.) ------------ */
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t k);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t k);
-void *__wrap_realloc(void *p, size_t n);
-
-static size_t allocations;
-
-void *__wrap_malloc(size_t n)
-{
-    allocations++;
-    return __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t k)
-{
-    allocations++;
-    return __real_calloc(n, k);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    allocations++;
-    return __real_realloc(p, n);
-}
 
 /* ---- helpers ------------------------------------------------------------------- */
 
@@ -501,17 +473,17 @@ Test(record_builder, no_allocation_into_caller_buffer)
     kw_batch_spec spec = kw_batch_spec_default();
     static kw_segment segs[4096];
     kw_builder b;
-    size_t before = allocations;
+    size_t before = kwt_allocations;
     kw_builder_init(&b, bufa, sizeof bufa, NULL, 0);
     kw_err e = kw_build_record_batch(&b, &spec, rs.recs, rs.count);
     kw_build_legacy_message(&b, 1, 7, 0, 1234, str("k"), str("v"));
     spec.lend_min = 64;
     kw_builder_init(&b, bufb, sizeof bufb, segs, sizeof segs / sizeof segs[0]);
     kw_err e2 = kw_build_record_batch(&b, &spec, rs.recs, rs.count);
-    size_t made = allocations - before;
+    size_t made = kwt_allocations - before;
     cr_assert_eq(e, KW_OK, "build");
     cr_assert_eq(e2, KW_OK, "build with lent values");
-    cr_assert_eq(made, 0, "%zu allocations", made);
+    cr_assert_eq(made, 0, "%zu kwt_allocations", made);
 }
 
 /* ---- real clients' batches, rebuilt byte for byte ---------------------------------- */
@@ -739,10 +711,10 @@ ParameterizedTest(int *codec_p, record_builder, codec)
     cr_assert_eq(kw_records_size(rs.recs, rs.count, &region), KW_OK, "size");
 
     /* no scratch: one buffer allocated by kwire (the codec's own state aside) */
-    size_t before = allocations;
+    size_t before = kwt_allocations;
     kw_slice a = build_flat(&spec, &rs, bufa, sizeof bufa);
-    cr_assert_eq(allocations - before, 1, "%s: one allocation, got %zu", kw_compression_name(codec),
-                 allocations - before);
+    cr_assert_eq(kwt_allocations - before, 1, "%s: one allocation, got %zu", kw_compression_name(codec),
+                 kwt_allocations - before);
     cr_assert_lt(a.len, KW_BATCH_V2_HEADER + region, "%s compresses", kw_compression_name(codec));
     expect_compressed_batch(a, &spec, &rs);
     if (codec == KW_COMPRESSION_LZ4) {
@@ -758,9 +730,9 @@ ParameterizedTest(int *codec_p, record_builder, codec)
     kw_builder scratch;
     kw_builder_init(&scratch, scratch_buf, need, NULL, 0);
     kw_builder_init(&b, bufb, sizeof bufb, NULL, 0);
-    before = allocations;
+    before = kwt_allocations;
     kw_err e = kw_build_record_batch_compressed(&b, &spec, rs.recs, rs.count, &scratch);
-    cr_assert_eq(allocations - before, 0, "caller scratch: no allocation");
+    cr_assert_eq(kwt_allocations - before, 0, "caller scratch: no allocation");
     cr_assert_eq(e, KW_OK, "caller scratch: %s", kw_err_name(e));
     cr_assert(kw_builder_size(&b) == a.len && memcmp(kw_builder_contiguous(&b), a.ptr, a.len) == 0,
               "same bytes with a caller scratch");
