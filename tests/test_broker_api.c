@@ -6,6 +6,7 @@
  * DescribeTopicPartitions, and what malformed or unserved requests get.
  */
 #include <criterion/criterion.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,6 +355,147 @@ Test(broker_api, metadata_auto_create_and_describe_topic_partitions)
         cr_assert_eq(kw_array_len(&dt.partitions), parts[i], "%s partitions", order[i]);
         cr_assert_eq(dt.topic_authorized_operations, BK_TOPIC_AUTHORIZED_OPS, "authorized ops");
     }
+    bh_resp_free(&r);
+    bh_disconnect(&h, &c);
+}
+
+/* A log directory in the layout the CodeCrafters "Build your own Kafka" broker serves: a
+ * __cluster_metadata-0 log (FeatureLevelRecord; TopicRecord and PartitionRecord v1) and
+ * partition logs, with no meta.properties, partition.metadata or index files. */
+static void framed(kw_builder *b, uint32_t type, int16_t version)
+{
+    kw_build_uvarint(b, (uint32_t)version);
+    kw_build_uvarint(b, type);
+    kw_build_uvarint(b, 1);
+}
+
+static void append_value(bk_log *log, kw_builder *b)
+{
+    size_t n = kw_builder_size(b);
+    uint8_t *v = malloc(n);
+    kw_builder_copy_out(b, v, n);
+    bk_rec rec = {{NULL, 0}, {v, n}};
+    size_t len;
+    uint8_t *batch = bk_batch_build(&rec, 1, 1700000000000, &len);
+    cr_assert_eq(bk_log_append(log, batch, len, 0), 0, "append");
+    free(batch);
+    free(v);
+    kw_builder_reset(b);
+}
+
+Test(broker_api, serves_a_kraft_style_directory_from_another_tool)
+{
+    bh_destroy(&h); /* a directory of our own making instead of the suite's */
+    bh_init(&h);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/__cluster_metadata-0", h.dir);
+    bk_log meta;
+    cr_assert_eq(bk_log_open(&meta, dir, &h.cfg, true), 0, "metadata log");
+    kw_builder b;
+    kw_builder_init_growable(&b, 1024);
+    kw_feature_level_record f;
+    memset(&f, 0, sizeof f);
+    f.name = bk_cstr("metadata.version");
+    f.feature_level = 20;
+    kw_feature_level_record_encode(&b, 0, &f);
+    framed(&b, 12, 0);
+    append_value(&meta, &b);
+    kw_uuid id = bk_uuid_random();
+    kw_topic_record tr;
+    memset(&tr, 0, sizeof tr);
+    tr.name = bk_cstr("foo");
+    tr.topic_id = id;
+    kw_topic_record_encode(&b, 0, &tr);
+    framed(&b, 2, 0);
+    append_value(&meta, &b);
+    for (int32_t p = 0; p < 2; p++) {
+        int32_t node = 1;
+        kw_uuid dirid = bk_uuid_random();
+        kw_partition_record pr;
+        memset(&pr, 0, sizeof pr);
+        pr.partition_id = p;
+        pr.topic_id = id;
+        pr.replicas = kw_array_of(&node, 1);
+        pr.isr = kw_array_of(&node, 1);
+        pr.removing_replicas = kw_array_of(NULL, 0);
+        pr.adding_replicas = kw_array_of(NULL, 0);
+        pr.leader = 1;
+        pr.leader_epoch = 0;
+        pr.partition_epoch = 0;
+        pr.directories = kw_array_of(&dirid, 1);
+        pr.eligible_leader_replicas = kw_array_of(NULL, -1);
+        pr.last_known_elr = kw_array_of(NULL, -1);
+        cr_assert_eq(kw_partition_record_encode(&b, 1, &pr), KW_OK, "PartitionRecord v1");
+        framed(&b, 3, 1);
+        append_value(&meta, &b);
+    }
+    kw_builder_free(&b);
+    bk_log_close(&meta);
+    snprintf(dir, sizeof dir, "%s/foo-1", h.dir);
+    bk_log part;
+    cr_assert_eq(bk_log_open(&part, dir, &h.cfg, true), 0, "partition log");
+    size_t len;
+    uint8_t *batch = bh_batch(3, -1, -1, -1, &len);
+    cr_assert_eq(bk_log_append(&part, batch, len, 0), 0, "records");
+    free(batch);
+    bk_log_close(&part);
+    char path[600];
+    snprintf(path, sizeof path, "%s/foo-1/00000000000000000000.index", h.dir);
+    unlink(path);
+
+    cr_assert(bh_open(&h), "open the foreign directory");
+    bh_conn c = bh_connect(&h);
+    kw_describe_topic_partitions_request_topic_request treq = {bk_cstr("foo"), {0, {NULL, 0}}};
+    kw_describe_topic_partitions_request dq;
+    memset(&dq, 0, sizeof dq);
+    dq.topics = kw_array_of(&treq, 1);
+    dq.response_partition_limit = 100;
+    bh_send(&h, &c, KW_API_DESCRIBE_TOPIC_PARTITIONS, 0, &dq);
+    bh_resp r;
+    cr_assert(bh_recv(&h, &c, KW_API_DESCRIBE_TOPIC_PARTITIONS, 0, &r), "answered");
+    kw_array_iter it;
+    kw_describe_topic_partitions_response_describe_topic_partitions_response_topic dt;
+    kw_array_iter_init(&it, &r.msg.u.describe_topic_partitions_response.topics);
+    cr_assert(kw_describe_topic_partitions_response_describe_topic_partitions_response_topic_next(&it, &dt),
+              "topic");
+    cr_assert_eq(dt.error_code, BK_NONE, "known");
+    cr_assert_eq(memcmp(dt.topic_id.bytes, id.bytes, 16), 0, "the id from the metadata log");
+    cr_assert_eq(kw_array_len(&dt.partitions), 2, "two partitions");
+    bh_resp_free(&r);
+
+    /* Fetch v16 by topic id reads the partition's log */
+    kw_fetch_request_fetch_partition fp;
+    memset(&fp, 0, sizeof fp);
+    fp.partition = 1;
+    fp.current_leader_epoch = -1;
+    fp.last_fetched_epoch = -1;
+    fp.log_start_offset = -1;
+    fp.partition_max_bytes = 1 << 20;
+    kw_fetch_request_fetch_topic ft;
+    memset(&ft, 0, sizeof ft);
+    ft.topic_id = id;
+    ft.partitions = kw_array_of(&fp, 1);
+    kw_fetch_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.replica_id = -1;
+    rq.max_bytes = 1 << 20;
+    rq.session_epoch = -1;
+    rq.topics = kw_array_of(&ft, 1);
+    rq.forgotten_topics_data = kw_array_of(NULL, 0);
+    rq.rack_id = bk_cstr("");
+    bh_send(&h, &c, KW_API_FETCH, 16, &rq);
+    cr_assert(bh_recv(&h, &c, KW_API_FETCH, 16, &r), "fetch answered");
+    cr_assert_eq(r.err, KW_OK, "decodes");
+    kw_fetch_response_fetchable_topic_response rt;
+    kw_fetch_response_partition_data pd;
+    kw_array_iter_init(&it, &r.msg.u.fetch_response.responses);
+    cr_assert(kw_fetch_response_fetchable_topic_response_next(&it, &rt), "topic");
+    kw_array_iter pi;
+    kw_array_iter_init(&pi, &rt.partitions);
+    cr_assert(kw_fetch_response_partition_data_next(&pi, &pd), "partition");
+    cr_assert_eq(pd.error_code, BK_NONE, "no error");
+    cr_assert_eq(pd.high_watermark, 3, "three records");
+    cr_assert_eq(pd.records.len, len, "the batch");
     bh_resp_free(&r);
     bh_disconnect(&h, &c);
 }

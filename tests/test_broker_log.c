@@ -292,3 +292,46 @@ Test(broker_log, serves_a_directory_another_tool_wrote)
     cr_assert_eq(t->parts[0]->log.end, 8, "its records");
     bh_destroy(&h);
 }
+
+Test(broker_log, committed_offsets_are_compacted_on_start)
+{
+    bh h;
+    bh_init(&h);
+    cr_assert(bh_open(&h), "open");
+    bk_topic *t;
+    const char *msg;
+    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("t"), 4, NULL, 0, false, &t, &msg), BK_NONE, "topic");
+    bk_group *g = bk_group_get(&h.br, bk_cstr("g"), true);
+    cr_assert(g, "group");
+    for (int i = 0; i < 6000; i++) {
+        bk_offset_entry e[2];
+        memset(e, 0, sizeof e);
+        for (int k = 0; k < 2; k++) {
+            e[k].topic = "t";
+            e[k].partition = k;
+            e[k].offset = i * 10 + k;
+            e[k].leader_epoch = -1;
+            e[k].metadata = "m";
+            e[k].commit_ts = 1;
+        }
+        cr_assert_eq(bk_offsets_store(&h.br, g, e, 2), 0, "store %d", i);
+    }
+    bk_offset_entry *e = bk_group_offset(g, bk_cstr("t"), 1, true);
+    e->offset = 59991;
+    e = bk_group_offset(g, bk_cstr("t"), 0, true);
+    e->offset = 59990;
+    int64_t before = h.br.offsets_log.end;
+    bh_close(&h);
+    cr_assert(bh_open(&h), "reopen: replays and compacts");
+    cr_assert_lt(h.br.offsets_log.end, before, "compacted: %lld records, %lld before",
+                 (long long)h.br.offsets_log.end, (long long)before);
+    g = bk_group_find(&h.br, bk_cstr("g"));
+    cr_assert(g, "group back");
+    cr_assert_eq(g->noffsets, 2, "two offsets");
+    cr_assert_eq(bk_group_offset(g, bk_cstr("t"), 1, false)->offset, 59991, "latest offset kept");
+    bh_close(&h);
+    cr_assert(bh_open(&h), "reopen the compacted log");
+    g = bk_group_find(&h.br, bk_cstr("g"));
+    cr_assert(g && bk_group_offset(g, bk_cstr("t"), 0, false)->offset == 59990, "still there");
+    bh_destroy(&h);
+}

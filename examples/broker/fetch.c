@@ -129,7 +129,8 @@ bk_result bk_handle_fetch(bk_req *req)
             pd->high_watermark = -1;
             pd->last_stable_offset = -1;
             pd->log_start_offset = -1;
-            pd->aborted_transactions = kw_array_of(NULL, -1);
+            /* no transactions here: none aborted (null for read_uncommitted, as Kafka) */
+            pd->aborted_transactions = kw_array_of(NULL, rq.isolation_level == 1 ? 0 : -1);
             pd->preferred_read_replica = -1;
             pd->records = (kw_slice){(const uint8_t *)"", 0};
             fetch_part *fpp = &fps[k++];

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "broker.h"
 
@@ -186,27 +187,95 @@ static void replay_record(bk_broker *br, const kw_record *rec)
     e->metadata = bk_strndup(metadata.ptr, metadata.len);
 }
 
+typedef struct replay_ctx {
+    bk_broker *br;
+    size_t records;
+} replay_ctx;
+
 static int replay_batch(void *ctx, const kw_record_batch *b)
 {
-    bk_broker *br = ctx;
+    replay_ctx *rc = ctx;
+    bk_broker *br = rc->br;
     if (kw_record_batch_is_control(b) || kw_record_batch_compression(b) != KW_COMPRESSION_NONE)
         return 0;
     kw_record_iter it;
     kw_record rec;
     kw_record_iter_init(&it, b);
-    while (kw_record_iter_next(&it, &rec) == 1)
+    while (kw_record_iter_next(&it, &rec) == 1) {
         replay_record(br, &rec);
+        rc->records++;
+    }
+    return 0;
+}
+
+/*
+ * Rewrites the log with only the live offsets when it holds many more
+ * records than that (what Kafka's log compaction does for
+ * __consumer_offsets), so starting does not replay every commit ever made.
+ * The new log is written beside the old one and swapped in by renames.
+ */
+static int compact(bk_broker *br)
+{
+    char dir[BK_PATH_MAX], tmp[BK_PATH_MAX + 16], old[BK_PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/__consumer_offsets-0", br->cfg.data_dir);
+    snprintf(tmp, sizeof tmp, "%s.compacting", dir);
+    snprintf(old, sizeof old, "%s.old", dir);
+    bk_remove_tree(tmp);
+    bk_log fresh;
+    if (bk_log_open(&fresh, tmp, &br->cfg, true) != 0)
+        return -1;
+    bk_log saved = br->offsets_log;
+    br->offsets_log = fresh;
+    int rc = 0;
+    for (size_t i = 0; i < br->ngroups && rc == 0; i++) {
+        bk_group *g = br->groups[i];
+        for (size_t k = 0; k < g->noffsets && rc == 0; k += 1000) {
+            size_t n = g->noffsets - k < 1000 ? g->noffsets - k : 1000;
+            rc = bk_offsets_store(br, g, &g->offsets[k], n);
+        }
+    }
+    if (rc == 0)
+        rc = bk_log_sync(&br->offsets_log);
+    fresh = br->offsets_log;
+    br->offsets_log = saved;
+    bk_log_close(&fresh);
+    if (rc != 0) {
+        bk_remove_tree(tmp);
+        return -1;
+    }
+    bk_log_close(&br->offsets_log);
+    br->offsets_open = false;
+    bk_remove_tree(old);
+    if (rename(dir, old) != 0 || rename(tmp, dir) != 0) {
+        /* put back whichever is missing */
+        rename(old, dir);
+        return -1;
+    }
+    bk_fsync_dir(br->cfg.data_dir);
+    bk_remove_tree(old);
+    if (bk_log_open(&br->offsets_log, dir, &br->cfg, false) != 0)
+        return -1;
+    br->offsets_open = true;
     return 0;
 }
 
 int bk_offsets_open(bk_broker *br)
 {
-    char dir[BK_PATH_MAX];
+    char dir[BK_PATH_MAX], tmp[BK_PATH_MAX + 16], old[BK_PATH_MAX + 16];
     snprintf(dir, sizeof dir, "%s/__consumer_offsets-0", br->cfg.data_dir);
+    snprintf(tmp, sizeof tmp, "%s.compacting", dir);
+    snprintf(old, sizeof old, "%s.old", dir);
+    /* a compaction cut short: the old log comes back unless the new one was in place */
+    struct stat st;
+    if (stat(dir, &st) != 0 && stat(old, &st) == 0 && rename(old, dir) != 0)
+        return -1;
+    bk_remove_tree(tmp);
+    bk_remove_tree(old);
     if (bk_log_open(&br->offsets_log, dir, &br->cfg, true) != 0)
         return -1;
     br->offsets_open = true;
-    if (bk_log_for_each_batch(&br->offsets_log, replay_batch, br) != 0)
+    replay_ctx rc = {br, 0};
+    if (bk_log_for_each_batch(&br->offsets_log, replay_batch, &rc) != 0)
         return -1;
     /* groups left with no offsets after replay are gone */
     for (size_t i = br->ngroups; i-- > 0;) {
@@ -215,6 +284,21 @@ int bk_offsets_open(bk_broker *br)
             bk_map_del(&br->groups_by_id, g->id, strlen(g->id));
             bk_group_free(g);
             br->groups[i] = br->groups[--br->ngroups];
+        }
+    }
+    size_t live = 0;
+    for (size_t i = 0; i < br->ngroups; i++)
+        live += br->groups[i]->noffsets;
+    if (rc.records > 2 * live + 10000) {
+        bk_log_msg("__consumer_offsets-0: %zu records for %zu live offsets, compacting", rc.records,
+                   live);
+        if (compact(br) != 0) {
+            bk_log_msg("__consumer_offsets-0: compaction failed: %s", strerror(errno));
+            if (!br->offsets_open) {
+                if (bk_log_open(&br->offsets_log, dir, &br->cfg, true) != 0)
+                    return -1;
+                br->offsets_open = true;
+            }
         }
     }
     return 0;
