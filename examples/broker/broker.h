@@ -376,6 +376,7 @@ typedef struct bk_broker {
     bool wake_pending;      /* some connection has wake set */
     bool in_wake;
     bool stopping;
+    int64_t accept_paused_at; /* out of fds: the listener rests a tick */
     int64_t last_fsync;
     int64_t now;            /* monotonic ms, refreshed each loop turn */
     struct {

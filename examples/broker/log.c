@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "kwire/compress.h"
 
 /* Offsets of v2 batch header fields. */
 #define H_LENGTH 8
@@ -638,7 +639,8 @@ static int read_batch(bk_segment *s, uint64_t pos, const hdr *h, uint8_t **buf, 
 
 /*
  * The first record of the batch at pos whose timestamp is >= ts (or, with
- * exact, equal to it). Compressed batches are not opened: their first offset.
+ * exact, equal to it). Compressed batches are decompressed (within 64 MiB;
+ * past that, or with a codec this build lacks, their first offset).
  */
 static int64_t record_in_batch(bk_segment *s, uint64_t pos, const hdr *h, int64_t ts, bool exact,
                                int64_t *found_ts)
@@ -651,11 +653,26 @@ static int64_t record_in_batch(bk_segment *s, uint64_t pos, const hdr *h, int64_
         kw_batch_iter it;
         kw_batch b;
         kw_batch_iter_init(&it, (kw_slice){buf, (size_t)h->size}, 0);
-        if (kw_batch_iter_next(&it, &b) == 1 && b.magic == 2 &&
-            kw_record_batch_compression(&b.v2) == KW_COMPRESSION_NONE) {
-            kw_record_iter ri;
-            kw_record r;
+        uint8_t *plain = NULL;
+        bool ok = kw_batch_iter_next(&it, &b) == 1 && b.magic == 2;
+        kw_record_iter ri;
+        if (ok && kw_record_batch_compression(&b.v2) != KW_COMPRESSION_NONE) {
+            kw_err e = KW_ERR_DECOMPRESSED_TOO_LARGE;
+            size_t len = 0;
+            for (size_t room = 1u << 20; e == KW_ERR_DECOMPRESSED_TOO_LARGE && room <= (64u << 20);
+                 room *= 8) {
+                free(plain);
+                plain = malloc(room);
+                e = plain ? kw_record_batch_decompress(&b.v2, plain, room, &len) : KW_ERR_OUT_OF_MEMORY;
+            }
+            ok = e == KW_OK;
+            if (ok)
+                kw_record_iter_init_raw(&ri, (kw_slice){plain, len}, b.v2.record_count, 0);
+        } else if (ok) {
             kw_record_iter_init(&ri, &b.v2);
+        }
+        if (ok) {
+            kw_record r;
             while (kw_record_iter_next(&ri, &r) == 1) {
                 int64_t rts, off;
                 if (!kw_record_timestamp(&b.v2, &r, &rts) || !kw_record_offset(&b.v2, &r, &off))
@@ -667,6 +684,7 @@ static int64_t record_in_batch(bk_segment *s, uint64_t pos, const hdr *h, int64_
                 }
             }
         }
+        free(plain);
     }
     free(buf);
     return result;

@@ -518,12 +518,13 @@ static void accept_all(bk_broker *br)
         int fd = accept4(br->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                bk_log_msg("accept: %s", strerror(errno));
-                /* let the housekeeping turn close something before trying again */
+                bk_log_msg("accept: %s: pausing accepts for %d ms", strerror(errno), TICK_MS);
+                /* level-triggered, the listener would wake the loop at once again */
                 struct epoll_event ev;
                 memset(&ev, 0, sizeof ev);
                 ev.data.ptr = NULL;
-                epoll_ctl(br->epfd, EPOLL_CTL_MOD, br->listen_fd, &ev);
+                if (epoll_ctl(br->epfd, EPOLL_CTL_MOD, br->listen_fd, &ev) == 0)
+                    br->accept_paused_at = br->now;
             }
             return;
         }
@@ -564,7 +565,6 @@ int bk_run(bk_broker *br)
         conn_update_interest(br, c);
     printf("kwire-broker: listening on %s:%d\n", br->advertised_host, br->advertised_port);
     fflush(stdout);
-    int64_t accept_paused = 0;
     struct epoll_event events[256];
     while (!br->stopping) {
         int timeout = TICK_MS;
@@ -606,16 +606,14 @@ int bk_run(bk_broker *br)
                 (c->sending || c->park != BK_PARK_NONE || !(e & EPOLLIN)))
                 bk_conn_close(br, c);
         }
-        /* a paused accept (out of fds) resumes after a turn */
-        struct epoll_event lev;
-        memset(&lev, 0, sizeof lev);
-        if (accept_paused == 0) {
-            accept_paused = br->now;
-        } else if (br->now - accept_paused > TICK_MS) {
+        /* a paused accept (out of fds) resumes after a tick */
+        if (br->accept_paused_at && br->now - br->accept_paused_at >= TICK_MS) {
+            struct epoll_event lev;
+            memset(&lev, 0, sizeof lev);
             lev.events = EPOLLIN;
             lev.data.ptr = NULL;
             epoll_ctl(br->epfd, EPOLL_CTL_MOD, br->listen_fd, &lev);
-            accept_paused = br->now;
+            br->accept_paused_at = 0;
         }
         bk_loop_housekeeping(br);
     }
