@@ -542,6 +542,9 @@ bool bk_api_served(int16_t api_key);
  * Returns false when the response has no top-level error_code field.
  */
 bool bk_build_error_response(kw_builder *b, int16_t api_key, int16_t version, int16_t error);
+/** The same for any message (requests too); error goes in a top-level error_code, if any. */
+bool bk_build_default_message(kw_builder *b, const kw_message_info *m, int16_t version,
+                              int16_t error);
 
 /** Records a file range a Fetch response sends; the slice stands for it (see fetch.c). */
 kw_slice bk_conn_file_slice(bk_req *req, int fd, uint64_t pos, uint64_t len);

@@ -150,15 +150,20 @@ static void write_default_struct(kw_builder *b, const kw_struct_info *s, int16_t
     }
 }
 
-bool bk_build_error_response(kw_builder *b, int16_t api_key, int16_t version, int16_t error)
+bool bk_build_default_message(kw_builder *b, const kw_message_info *m, int16_t version,
+                              int16_t error)
 {
-    const kw_message_info *m = kw_message_for_api(api_key, true);
     if (!m || !m->root)
         return false;
     bool had_error = false;
     bool flexible = m->first_flexible >= 0 && version >= m->first_flexible;
     write_default_struct(b, m->root, version, flexible, error, true, &had_error, 0);
     return had_error;
+}
+
+bool bk_build_error_response(kw_builder *b, int16_t api_key, int16_t version, int16_t error)
+{
+    return bk_build_default_message(b, kw_message_for_api(api_key, true), version, error);
 }
 
 /* ---- ApiVersions ------------------------------------------------------------------------------ */

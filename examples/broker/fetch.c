@@ -194,8 +194,9 @@ bk_result bk_handle_fetch(bk_req *req)
             any_error = true;
     if (!enough && !any_error && !req->final && rq.max_wait_ms > 0 && req->conn) {
         req->park = BK_PARK_FETCH;
-        int64_t started = req->resumed ? req->conn->park_deadline : br->now + rq.max_wait_ms;
-        req->park_deadline = started;
+        /* a wait longer than a request may take to arrive is cut to that */
+        int64_t wait = rq.max_wait_ms < br->cfg.frame_timeout_ms ? rq.max_wait_ms : br->cfg.frame_timeout_ms;
+        req->park_deadline = req->resumed ? req->conn->park_deadline : br->now + wait;
         return BK_PARKED;
     }
     if (req->conn && !reserve_files(req->conn, nreads))
