@@ -102,12 +102,12 @@ bk_result bk_handle_metadata(bk_req *req)
                 const char *msg;
                 int code = bk_topic_create(br, mt.name, br->cfg.default_partitions, NULL, 0, false,
                                            &t, &msg);
-                if (code != BK_NONE) {
-                    out->error_code = (int16_t)(code == BK_POLICY_VIOLATION
-                                                    ? BK_UNKNOWN_TOPIC_OR_PARTITION
-                                                    : code);
-                    continue;
-                }
+                /* as Kafka answers a topic it has just asked its controller to create:
+                 * LEADER_NOT_AVAILABLE, and the client asks again */
+                out->error_code = (int16_t)(code == BK_NONE ? BK_LEADER_NOT_AVAILABLE
+                                            : code == BK_POLICY_VIOLATION ? BK_UNKNOWN_TOPIC_OR_PARTITION
+                                                                          : code);
+                continue;
             }
             if (!t) {
                 out->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
