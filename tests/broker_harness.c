@@ -59,13 +59,23 @@ bh_conn bh_connect(bh *h)
     setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL, 0) | O_NONBLOCK);
     c.c = bk_conn_new(&h->br, sv[0]);
+    c.id = c.c ? c.c->id : 0;
     c.peer = sv[1];
     c.next_correlation = 1;
     return c;
 }
 
+void bh_refresh(bh *h, bh_conn *c)
+{
+    bk_conn *x = h->br.conns;
+    while (x && x->id != c->id)
+        x = x->next;
+    c->c = x;
+}
+
 void bh_disconnect(bh *h, bh_conn *c)
 {
+    bh_refresh(h, c);
     if (c->c)
         bk_conn_close(&h->br, c->c);
     close(c->peer);
@@ -75,6 +85,7 @@ void bh_disconnect(bh *h, bh_conn *c)
 
 static void pump(bh *h, bh_conn *c)
 {
+    bh_refresh(h, c);
     if (c->c && !c->c->closing) {
         bk_conn_on_readable(&h->br, c->c);
         if (!c->c->closing && c->c->sending)
@@ -203,7 +214,8 @@ bool bh_closed(bh *h, bh_conn *c)
     pump(h, c);
     uint8_t b;
     ssize_t n = recv(c->peer, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (c->c && c->c->closing);
+    bh_refresh(h, c);
+    return n == 0 || !c->c || c->c->closing;
 }
 
 void bh_advance(bh *h, int64_t ms)

@@ -18,7 +18,8 @@ typedef struct bh {
 } bh;
 
 typedef struct bh_conn {
-    bk_conn *c;
+    bk_conn *c;          /* NULL once the broker freed it (see bh_refresh) */
+    uint64_t id;
     int peer;            /* the client's end */
     int32_t next_correlation;
 } bh_conn;
@@ -42,6 +43,8 @@ void bh_close(bh *h);
 void bh_destroy(bh *h);
 
 bh_conn bh_connect(bh *h);
+/** Looks the connection up again: the broker frees closed ones in its housekeeping. */
+void bh_refresh(bh *h, bh_conn *c);
 void bh_disconnect(bh *h, bh_conn *c);
 
 /** Sends a request (view encoded at version) and lets the broker read it; returns its correlation id. */

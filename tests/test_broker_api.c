@@ -269,7 +269,8 @@ Test(broker_api, fetch_long_poll_and_records_from_the_file)
     bh_resp r;
     kw_fetch_response_partition_data pd = fetch(&c, 0, 5000, 1, &answered, &r);
     cr_assert_not(answered, "nothing there: the fetch waits");
-    cr_assert_eq(c.c->park, BK_PARK_FETCH, "parked");
+    bh_refresh(&h, &c);
+    cr_assert(c.c && c.c->park == BK_PARK_FETCH, "parked");
     size_t len;
     uint8_t *b = bh_batch(4, -1, -1, -1, &len);
     produce(&p, 9, b, len);
@@ -553,4 +554,39 @@ Test(broker_api, every_api_and_version_answers)
     cr_assert_gt(answered, 300, "responses: %d", answered);
     cr_assert_not(bh_closed(&h, &c), "still connected");
     bh_disconnect(&h, &c);
+}
+
+/* Slow and idle connections time out; a read buffer grows with the bytes that came, not with the
+ * size a prefix announces; other connections go on meanwhile. */
+Test(broker_api, timeouts_and_buffer_growth)
+{
+    bh_conn slow = bh_connect(&h), idle = bh_connect(&h), ok = bh_connect(&h);
+    /* a prefix announcing 50 MB, then 10 bytes */
+    uint8_t part[14] = {0x03, 0x00, 0x00, 0x00, 0, 3, 0, 1, 0, 0, 0, 1, 0, 0};
+    bh_send_raw(&h, &slow, part, sizeof part);
+    cr_assert_not(bh_closed(&h, &slow), "waiting for the rest");
+    bh_refresh(&h, &slow);
+    cr_assert_leq(slow.c->rcap, h.cfg.conn_buffer_bytes, "buffer %zu for 14 bytes of a 50 MB frame",
+                  slow.c->rcap);
+    cr_assert_leq(bk_conn_memory(slow.c), h.cfg.conn_buffer_bytes + 4096, "connection memory");
+    /* once a first buffer of it came, the frame gets its room, never more than announced */
+    static uint8_t chunk[300000];
+    bh_send_raw(&h, &slow, chunk, sizeof chunk);
+    bh_refresh(&h, &slow);
+    cr_assert_leq(slow.c->rcap, (size_t)0x03000000 + 4, "buffer %zu", slow.c->rcap);
+    bh_advance(&h, h.cfg.frame_timeout_ms / 2);
+    kw_api_versions_request av;
+    memset(&av, 0, sizeof av);
+    bh_send(&h, &ok, KW_API_API_VERSIONS, 0, &av);
+    bh_resp r;
+    cr_assert(bh_recv(&h, &ok, KW_API_API_VERSIONS, 0, &r), "another client is answered meanwhile");
+    bh_resp_free(&r);
+    bh_advance(&h, h.cfg.frame_timeout_ms / 2 + 1000);
+    cr_assert(bh_closed(&h, &slow), "a frame that does not finish in time closes its connection");
+    cr_assert_not(bh_closed(&h, &idle), "idle is not yet too idle");
+    bh_advance(&h, h.cfg.idle_timeout_ms + 1000);
+    cr_assert(bh_closed(&h, &idle), "an idle connection is closed");
+    bh_disconnect(&h, &slow);
+    bh_disconnect(&h, &idle);
+    bh_disconnect(&h, &ok);
 }

@@ -321,7 +321,12 @@ void bk_conn_resume(bk_broker *br, bk_conn *c, bool final)
         c->ready = true;
 }
 
-/* Grows the read buffer toward need bytes (from rstart), within the frame cap. */
+/*
+ * Makes room to read into. The buffer grows only when it is full: to the
+ * frame being read (need, from rstart), never past it or the frame cap. So
+ * a client must send a whole first buffer of a frame before the rest of
+ * its announced size is allocated, and pages are touched only as bytes come.
+ */
 static bool ensure_room(bk_broker *br, bk_conn *c, size_t need)
 {
     if (c->rstart > 0 && (c->rcap - c->rlen < 4096 || c->rcap - c->rstart < need)) {
@@ -329,21 +334,18 @@ static bool ensure_room(bk_broker *br, bk_conn *c, size_t need)
         c->rlen -= c->rstart;
         c->rstart = 0;
     }
-    if (c->rcap - c->rlen > 0 && c->rcap >= need)
+    if (c->rcap > c->rlen)
         return true;
     size_t limit = br->cfg.max_frame_bytes + KW_FRAME_PREFIX;
     if (limit < br->cfg.conn_buffer_bytes)
         limit = br->cfg.conn_buffer_bytes;
-    size_t cap = c->rcap ? c->rcap * 2 : br->cfg.conn_buffer_bytes;
-    if (cap < br->cfg.conn_buffer_bytes)
-        cap = br->cfg.conn_buffer_bytes;
-    /* grow by what arrives, never to the announced size at once */
-    if (need > br->cfg.conn_buffer_bytes && cap > need)
-        cap = need;
+    if (need < br->cfg.conn_buffer_bytes)
+        need = br->cfg.conn_buffer_bytes;
+    size_t cap = c->rcap ? need : br->cfg.conn_buffer_bytes;
     if (cap > limit)
         cap = limit;
     if (cap <= c->rcap)
-        return c->rcap - c->rlen > 0;
+        return false; /* a whole frame is in: nothing more to read until it is answered */
     uint8_t *nb = realloc(c->rbuf, cap);
     if (!nb)
         return false;
@@ -369,7 +371,9 @@ void bk_conn_on_readable(bk_broker *br, bk_conn *c)
         if (f.total > need)
             need = f.total;
         if (!ensure_room(br, c, need)) {
-            bk_conn_close(br, c);
+            if (c->rcap > c->rlen || c->rcap >= need)
+                break;
+            bk_conn_close(br, c); /* out of memory */
             return;
         }
         ssize_t n = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
@@ -389,12 +393,6 @@ void bk_conn_on_readable(bk_broker *br, bk_conn *c)
         c->last_activity = br->now;
     }
     process_frames(br, c);
-    /* a large frame is gone: give its buffer back */
-    if (!c->closing && c->rcap > br->cfg.conn_buffer_bytes && c->rlen == 0 && c->park == BK_PARK_NONE) {
-        free(c->rbuf);
-        c->rbuf = NULL;
-        c->rcap = 0;
-    }
 }
 
 void bk_conn_on_writable(bk_broker *br, bk_conn *c)
@@ -434,6 +432,12 @@ void bk_loop_housekeeping(bk_broker *br)
                    br->now - c->last_activity > br->cfg.idle_timeout_ms) {
             br->stats.timeouts++;
             bk_conn_close(br, c);
+        } else if (c->rcap > br->cfg.conn_buffer_bytes && c->rlen == c->rstart &&
+                   c->park == BK_PARK_NONE && br->now - c->last_activity > 1000) {
+            /* large frames stopped coming: give the buffer back */
+            free(c->rbuf);
+            c->rbuf = NULL;
+            c->rcap = c->rlen = c->rstart = 0;
         }
     }
     bk_groups_tick(br);
