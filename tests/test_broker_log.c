@@ -335,3 +335,40 @@ Test(broker_log, committed_offsets_are_compacted_on_start)
     cr_assert(g && bk_group_offset(g, bk_cstr("t"), 0, false)->offset == 59990, "still there");
     bh_destroy(&h);
 }
+
+Test(broker_log, retention_deletes_old_segments_never_the_active_one)
+{
+    char *dir = make_dir();
+    bk_config cfg = test_config(dir);
+    cfg.segment_bytes = 2048;
+    bk_log log;
+    cr_assert_eq(bk_log_open(&log, dir, &cfg, true), 0, "open");
+    append_n(&log, 30, 20); /* records stamped 1700000000000 + i */
+    size_t nsegs = log.nsegs;
+    cr_assert_gt(nsegs, 3, "segments");
+    int64_t end = log.end;
+    cr_assert_eq(bk_log_apply_retention(&log, 1600000000000, -1), 0, "nothing that old");
+    /* by size: keep at most ~3 segments' worth */
+    uint64_t keep = log.segs[nsegs - 1].size + log.segs[nsegs - 2].size + log.segs[nsegs - 3].size;
+    int n = bk_log_apply_retention(&log, -1, (int64_t)keep);
+    cr_assert_eq((size_t)n, nsegs - 3, "by size: %d deleted", n);
+    cr_assert_eq(log.start, log.segs[0].base, "the log starts at the first segment left");
+    bk_read rd;
+    cr_assert_eq(bk_log_read(&log, 0, 1000, true, &rd), BK_OFFSET_OUT_OF_RANGE, "gone");
+    cr_assert_eq(bk_log_read(&log, log.start, 1000, true, &rd), BK_NONE, "still there");
+    /* by time: everything is older than a week past its stamps, but the active segment stays */
+    n = bk_log_apply_retention(&log, 1700000000000 + 8LL * 86400000, -1);
+    cr_assert_eq(n, 2, "by time: %d deleted", n);
+    cr_assert_eq(log.nsegs, 1, "the active segment stays");
+    cr_assert_eq(log.end, end, "the end does not move");
+    char path[512];
+    snprintf(path, sizeof path, "%s/00000000000000000000.log", dir);
+    cr_assert_eq(access(path, F_OK), -1, "the first segment's file is gone");
+    bk_log_close(&log);
+    cr_assert_eq(bk_log_open(&log, dir, &cfg, false), 0, "reopen");
+    cr_assert_eq(log.start, log.segs[0].base, "start offset after reopen");
+    cr_assert_eq(log.end, end, "end after reopen");
+    bk_log_close(&log);
+    bk_remove_tree(dir);
+    free(dir);
+}

@@ -230,6 +230,14 @@ int64_t bk_log_offset_of_max_timestamp(bk_log *log, int64_t *found_ts);
 /** Calls fn for each batch of the log, read into memory. Stops when fn returns non-zero. */
 int bk_log_for_each_batch(bk_log *log, int (*fn)(void *ctx, const kw_record_batch *b), void *ctx);
 
+/**
+ * Deletes whole segments, oldest first and never the active one, while
+ * their newest record is older than older_than_ts (-1: no time limit) or
+ * the log is over max_bytes without them (-1: no size limit); the log
+ * start offset moves up. Returns how many went.
+ */
+int bk_log_apply_retention(bk_log *log, int64_t older_than_ts, int64_t max_bytes);
+
 /** Idempotence: the state of producer_id in this log, or NULL. */
 bk_producer *bk_log_producer(bk_log *log, int64_t producer_id, bool create);
 
@@ -378,6 +386,7 @@ typedef struct bk_broker {
     bool stopping;
     int64_t accept_paused_at; /* out of fds: the listener rests a tick */
     int64_t last_fsync;
+    int64_t last_retention;
     int64_t now;            /* monotonic ms, refreshed each loop turn */
     struct {
         uint64_t accepted, closed, requests, frames_refused, timeouts, decode_errors;
@@ -390,6 +399,8 @@ int bk_broker_open(bk_broker *br, const bk_config *cfg);
 void bk_broker_close(bk_broker *br);
 /** fsyncs every dirty log. */
 void bk_broker_sync_all(bk_broker *br);
+/** Applies every topic's retention.ms and retention.bytes (Kafka's defaults: 7 days, none). */
+void bk_broker_apply_retention(bk_broker *br, int64_t now_wall_ms);
 
 /* topics.c */
 bk_topic *bk_topic_find(bk_broker *br, kw_slice name);

@@ -553,6 +553,45 @@ int bk_log_append(bk_log *log, uint8_t *batch, size_t len, int32_t leader_epoch)
     return 0;
 }
 
+/* ---- retention ------------------------------------------------------------------------ */
+
+int bk_log_apply_retention(bk_log *log, int64_t older_than_ts, int64_t max_bytes)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < log->nsegs; i++)
+        total += log->segs[i].size;
+    size_t drop = 0;
+    /* never the active segment, as Kafka */
+    while (drop + 1 < log->nsegs) {
+        const bk_segment *s = &log->segs[drop];
+        bool too_old = older_than_ts >= 0 && s->max_timestamp >= 0 && s->max_timestamp < older_than_ts;
+        bool too_big = max_bytes >= 0 && total > (uint64_t)max_bytes &&
+                       total - s->size >= (uint64_t)max_bytes;
+        if (!too_old && !too_big)
+            break;
+        total -= s->size;
+        drop++;
+    }
+    if (drop == 0)
+        return 0;
+    for (size_t i = 0; i < drop; i++) {
+        bk_segment *s = &log->segs[i];
+        char path[BK_PATH_MAX + 64];
+        int64_t base = s->base;
+        seg_close(s);
+        seg_path(path, sizeof path, log->dir, base, ".log");
+        unlink(path); /* a response still sending holds its own fd */
+        seg_path(path, sizeof path, log->dir, base, ".index");
+        unlink(path);
+    }
+    memmove(log->segs, log->segs + drop, (log->nsegs - drop) * sizeof *log->segs);
+    log->nsegs -= drop;
+    log->start = log->segs[0].nidx ? log->segs[0].idx[0].offset : log->segs[0].base;
+    if (log->start > log->end)
+        log->start = log->end;
+    return (int)drop;
+}
+
 /* ---- reads ----------------------------------------------------------------------------- */
 
 /* The segment holding offset (or the first after it), or NULL. */

@@ -449,6 +449,11 @@ void bk_loop_housekeeping(bk_broker *br)
         bk_broker_sync_all(br);
         br->last_fsync = br->now;
     }
+    /* retention, checked every 5 minutes as Kafka's log.retention.check.interval.ms */
+    if (br->now - br->last_retention >= 300000) {
+        br->last_retention = br->now;
+        bk_broker_apply_retention(br, bk_wall_ms());
+    }
     /* free closed connections: nothing refers to them past this point */
     bk_conn *c = br->conns;
     while (c) {

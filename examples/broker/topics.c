@@ -496,6 +496,7 @@ int bk_broker_open(bk_broker *br, const bk_config *cfg)
     br->epfd = br->listen_fd = br->signal_fd = -1;
     br->now = bk_now_ms();
     br->last_fsync = br->now;
+    br->last_retention = br->now;
     /* every partition keeps its segments open */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -536,6 +537,32 @@ void bk_broker_sync_all(bk_broker *br)
         bk_log_sync(&br->meta_log);
     if (br->offsets_open && br->offsets_log.dirty)
         bk_log_sync(&br->offsets_log);
+}
+
+static int64_t config_long(const bk_topic *t, const char *name, int64_t dflt)
+{
+    const char *v = bk_topic_config(t, name);
+    if (!v || !*v)
+        return dflt;
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    return *end ? dflt : (int64_t)x;
+}
+
+void bk_broker_apply_retention(bk_broker *br, int64_t now_wall_ms)
+{
+    for (size_t i = 0; i < br->ntopics; i++) {
+        bk_topic *t = br->topics[i];
+        int64_t ms = config_long(t, "retention.ms", 604800000);
+        int64_t bytes = config_long(t, "retention.bytes", -1);
+        int64_t cutoff = ms >= 0 && now_wall_ms > ms ? now_wall_ms - ms : -1;
+        for (int32_t p = 0; p < t->nparts; p++) {
+            int n = bk_log_apply_retention(&t->parts[p]->log, cutoff, bytes);
+            if (n > 0)
+                bk_log_msg("%s-%d: retention deleted %d segments, log starts at %lld", t->name,
+                           (int)p, n, (long long)t->parts[p]->log.start);
+        }
+    }
 }
 
 void bk_broker_close(bk_broker *br)
