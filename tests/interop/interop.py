@@ -522,9 +522,8 @@ def newest_segments(data_dir, topic):
     return sorted(by_dir.values())
 
 
-def tear_tail(path):
-    """Appends the head of the file's last complete batch, cut short, as a
-    torn write would leave it. Returns the bytes appended (0 if none)."""
+def last_batch(path):
+    """The file's last complete batch, or None."""
     with open(path, "rb") as f:
         data = f.read()
     pos = last = None
@@ -535,9 +534,22 @@ def tear_tail(path):
             break
         last, pos = p, p + 12 + n
         p = pos
-    if last is None:
+    return None if last is None else data[last:pos]
+
+
+def tear_tail(path):
+    """Appends the head of the partition's last complete batch, cut short, to
+    its newest segment, as a torn write would leave it. The kill may come just
+    after a roll, leaving the newest segment empty: the batch then comes from
+    the segment before it. Returns the bytes appended (0 if none)."""
+    folder = os.path.dirname(path)
+    batch = None
+    for seg in sorted((f for f in os.listdir(folder) if f.endswith(".log")), reverse=True):
+        batch = last_batch(os.path.join(folder, seg))
+        if batch is not None:
+            break
+    if batch is None:
         return 0
-    batch = data[last:pos]
     cut = batch[:max(13, len(batch) // 2)]
     with open(path, "r+b") as f:
         f.seek(0, os.SEEK_END)
