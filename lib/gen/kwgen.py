@@ -370,7 +370,7 @@ COUNT_READERS = ("kw_read_array", "kw_read_nullable_array", "kw_read_compact_arr
 
 
 def reader_expr(msg, f, present, readers, args, flexvar="flex"):
-    """C expression calling the right one of four readers for field f."""
+    """C expression calling the right one of four readers (or writers) for field f."""
     nul = nullable_choice(msg, f, present)
 
     def pick(compact):
@@ -735,29 +735,8 @@ def emit_field_write(c, msg, f, present, ind, src):
                 c(f"{pad}    kw_build_i8(b, o->has_{f.name} ? 1 : -1);")
         return
     if f.type in SLICE_WRITERS:
-        w = SLICE_WRITERS[f.type]
-        nul = nullable_choice(msg, f, present)
-        def pick(compact):
-            base = 2 if compact else 0
-            if nul == "always":
-                return f"{w[base + 1]}(b, {src})"
-            if nul == "never":
-                return f"{w[base]}(b, {src})"
-            return f"({nul} ? {w[base + 1]}(b, {src}) : {w[base]}(b, {src}))"
-        if f.never_flexible or msg.flexible is None:
-            c(f"{pad}{pick(False)};")
-        else:
-            fr = intersect(present, (msg.flexible, VMAX))
-            cr = intersect(present, (0, msg.flexible - 1))
-            if empty(intersect(cr, msg.versions)):
-                c(f"{pad}{pick(True)};")
-            elif empty(intersect(fr, msg.versions)):
-                c(f"{pad}{pick(False)};")
-            else:
-                c(f"{pad}if (flex)")
-                c(f"{pad}    {pick(True)};")
-                c(f"{pad}else")
-                c(f"{pad}    {pick(False)};")
+        # the same choice of classic/compact and nullable form as the reader
+        c(f"{pad}{reader_expr(msg, f, present, SLICE_WRITERS[f.type], 'b, ' + src)};")
         return
     if f.type == "uuid":
         c(f"{pad}kw_build_uuid(b, &{src});")
