@@ -5,7 +5,11 @@
 #ifndef KWIRE_INTERNAL_H
 #define KWIRE_INTERNAL_H
 
+#include "kwire/api.h"
 #include "kwire/message.h"
+
+/* The API table rows, generated from lib/defs into messages.c. */
+extern const kw_api_info kw_api_rows[KW_API_KEY_COUNT];
 
 /* An empty, non-null slice: the default of a non-nullable string. */
 static inline kw_slice kw_empty_slice_(void)

@@ -4,540 +4,35 @@
 usage: check_defs.py [REFERENCE_DIR [DEFS_DIR]]
 
 REFERENCE_DIR defaults to $KW_REFERENCE_DIR, else ../shared/reference next to the
-repository. It must hold kafka-message-schemas/ and kafka-metadata-record-schemas/; when
-it does not exist the check is skipped (exit 77). DEFS_DIR defaults to lib/defs.
+repository. It holds kafka-message-schemas/ and kafka-metadata-record-schemas/ (Kafka
+as of October 2024) and, when present, kafka-4.4/ (message-schemas/ and
+metadata-record-schemas/). The definitions must hold the union: every version either
+snapshot defines, each version checked against the newest snapshot that defines it
+(Kafka 4 removed old versions from its files; old clients still send them), and
+validVersions "none" (APIs Kafka 4 removed) adds no version. Without REFERENCE_DIR the
+check is skipped (exit 77). DEFS_DIR defaults to lib/defs.
 
-The .kwdef files are read by the small parser below (not by the generator), the schemas
-by a JSON reader that drops // comments. Both sides become the same model and are
-compared message by message and, for every valid version, field by field, nested
-structs included. Standard library only.
+The .kwdef files are read by the strict parser of lib/gen/kwschema.py (not by the
+generator); the comparison is lib/gen/kwimport.py's, the importer's own report, so
+this check and `kwimport.py` agree by construction. On top of it, the files' own
+rules: names, one api per file, struct blocks used and unique. Standard library only.
 """
 
 import glob
-import json
 import os
-import re
 import sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'lib', 'gen'))
+import kwschema as ks  # noqa: E402
+import kwimport  # noqa: E402
+
 SKIP = 77
-PRIMITIVES = {'bool', 'int8', 'int16', 'uint16', 'int32', 'int64', 'float64', 'uuid',
-              'string', 'bytes', 'records'}
 MAX_ERRORS_PER_MESSAGE = 25
 
 
-# ---------------------------------------------------------------------------
-# Shared rules
-
-def snake(name):
-    """CamelCase -> snake_case, the rule the definitions follow.
-
-    A word starts at a capital that follows a lower-case letter or a digit, and at
-    the last capital of a run when a lower-case letter follows it (so "ACLs" stays
-    one word and "HTTPServer" becomes http_server). Digits stay with the word before
-    them (V3AndBelow -> v3_and_below). "KRaft" is one word (kraft).
-    """
-    s = name.replace('KRaft', 'Kraft')
-    s = re.sub(r'(?<=[a-z0-9])(?=[A-Z])', '_', s)
-    s = re.sub(r'(?<=[A-Z])(?=[A-Z][a-z])', '_', s)
-    return s.lower()
-
-
-VERSIONS_RE = r'(?:none|\d+\+|\d+-\d+|\d+)'
-
-
-class Versions:
-    """A version range as written: none, N+, A-B or N."""
-
-    def __init__(self, text):
-        if not re.fullmatch(VERSIONS_RE, text):
-            raise ValueError('bad version range %r' % text)
-        self.text = text
-        if text == 'none':
-            self.lo, self.hi = 1, 0
-        elif text.endswith('+'):
-            self.lo, self.hi = int(text[:-1]), None
-        elif '-' in text:
-            lo, hi = text.split('-')
-            self.lo, self.hi = int(lo), int(hi)
-        else:
-            self.lo = self.hi = int(text)
-
-    def __contains__(self, v):
-        return v >= self.lo and (self.hi is None or v <= self.hi)
-
-    def listed(self):
-        if self.hi is None:
-            raise ValueError('open range %r has no list' % self.text)
-        return list(range(self.lo, self.hi + 1))
-
-
-def versions_or_none(text):
-    return Versions(text) if text is not None else Versions('none')
-
-
-def is_struct_type(typ):
-    base = typ[2:] if typ.startswith('[]') else typ
-    return base not in PRIMITIVES
-
-
-def base_type(typ):
-    return typ[2:] if typ.startswith('[]') else typ
-
-
-class Field:
-    def __init__(self, name, typ, versions, null, tag, tagged, default, ignorable,
-                 flex_none, where):
-        self.name = name
-        self.type = typ
-        self.versions = versions          # text as written
-        self.null = null                  # text or None
-        self.tag = tag                    # int or None
-        self.tagged = tagged              # text or None
-        self.default = default            # normalised text or None
-        self.ignorable = ignorable
-        self.flex_none = flex_none
-        self.children = None              # list of Field for an inline struct
-        self.where = where
-
-    def written(self):
-        return (self.name, self.type, self.versions, self.null, self.tag, self.tagged,
-                self.default, self.ignorable, self.flex_none)
-
-
-class Message:
-    def __init__(self, kind, name, versions, flexible, number, where):
-        self.kind = kind                  # request response header data record
-        self.name = name                  # ProduceRequest, RequestHeader, TopicRecord
-        self.versions = versions
-        self.flexible = flexible
-        self.number = number              # API key or record type, else None
-        self.fields = []
-        self.structs = {}                 # struct blocks / commonStructs by name
-        self.where = where
-
-
-# ---------------------------------------------------------------------------
-# Reference side: Kafka's JSON schemas
-
-def strip_json_comments(text):
-    """Drop // line comments outside string literals ("http://..." stays)."""
-    out = []
-    i, n = 0, len(text)
-    in_string = False
-    while i < n:
-        c = text[i]
-        if in_string:
-            out.append(c)
-            if c == '\\' and i + 1 < n:
-                out.append(text[i + 1])
-                i += 2
-                continue
-            if c == '"':
-                in_string = False
-            i += 1
-        elif c == '"':
-            in_string = True
-            out.append(c)
-            i += 1
-        elif text.startswith('//', i):
-            while i < n and text[i] != '\n':
-                i += 1
-        elif text.startswith('/*', i):
-            end = text.find('*/', i + 2)
-            if end < 0:
-                raise ValueError('unterminated /* comment')
-            i = end + 2
-        else:
-            out.append(c)
-            i += 1
-    return ''.join(out)
-
-
-def ref_default(value):
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, int):
-        return str(value)
-    if value == '':
-        return "''"
-    return str(value)
-
-
-def ref_fields(items, where):
-    fields = []
-    for item in items:
-        tag = item.get('tag')
-        f = Field(snake(item['name']), item['type'], item['versions'],
-                  item.get('nullableVersions'),
-                  int(tag) if tag is not None else None,
-                  item.get('taggedVersions'),
-                  ref_default(item.get('default')),
-                  item.get('ignorable') is True,
-                  item.get('flexibleVersions') == 'none',
-                  where)
-        if 'flexibleVersions' in item and item['flexibleVersions'] != 'none':
-            raise ValueError('%s: field %s has flexibleVersions %r' %
-                             (where, item['name'], item['flexibleVersions']))
-        if 'fields' in item:
-            f.children = ref_fields(item['fields'], where)
-        fields.append(f)
-    return fields
-
-
-KIND_OF = {'request': 'request', 'response': 'response', 'header': 'header',
-           'data': 'data', 'metadata': 'record'}
-
-
-def load_reference(ref_dir):
-    messages = {}
-    paths = sorted(glob.glob(os.path.join(ref_dir, 'kafka-message-schemas', '*.json')))
-    paths += sorted(glob.glob(os.path.join(ref_dir, 'kafka-metadata-record-schemas', '*.json')))
-    for path in paths:
-        with open(path, encoding='utf-8') as fh:
-            try:
-                doc = json.loads(strip_json_comments(fh.read()))
-            except ValueError as e:
-                raise ValueError('%s: %s' % (path, e))
-        where = os.path.basename(path)
-        kind = KIND_OF[doc['type']]
-        number = doc.get('apiKey') if kind in ('request', 'response', 'record') else None
-        m = Message(kind, doc['name'], doc['validVersions'], doc['flexibleVersions'],
-                    number, where)
-        m.fields = ref_fields(doc['fields'], where)
-        for s in doc.get('commonStructs', []):
-            m.structs[s['name']] = ref_fields(s['fields'], where)
-        if m.name in messages:
-            raise ValueError('two schemas named %s' % m.name)
-        messages[m.name] = m
-    return messages
-
-
-# ---------------------------------------------------------------------------
-# Definition side: the .kwdef files, read strictly
-
-NAME_RE = r'[a-z][a-z0-9]*(?:_[a-z0-9]+)*'
-TYPE_RE = r'(?:\[\])?(?:[A-Z][A-Za-z0-9]*|' + '|'.join(sorted(PRIMITIVES)) + r')'
-FIELD_RE = re.compile(
-    r'(?P<indent>(?:  )+)(?P<name>' + NAME_RE + r') +(?P<type>' + TYPE_RE + r') +'
-    r'(?P<versions>' + VERSIONS_RE + r')'
-    r'(?: +null=(?P<null>' + VERSIONS_RE + r'))?'
-    r'(?: +tag=(?P<tag>\d+) +tagged=(?P<tagged>' + VERSIONS_RE + r'))?'
-    r'(?: +default=(?P<default>\'\'|[^\s\']+))?'
-    r'(?P<ignorable> +ignorable)?'
-    r'(?P<flexnone> +flexible=none)?')
-FLEX_RE = r'(?P<flex>none|\d+\+)'
-API_RE = re.compile(r'api (?P<key>\d+) (?P<name>[A-Z][A-Za-z0-9]*)')
-REQRESP_RE = re.compile(r'(?P<kind>request|response) (?P<versions>' + VERSIONS_RE +
-                        r') flexible ' + FLEX_RE)
-NAMED_RE = re.compile(r'(?P<kind>header|data) (?P<name>[A-Z][A-Za-z0-9]*) (?P<versions>' +
-                      VERSIONS_RE + r') flexible ' + FLEX_RE)
-RECORD_RE = re.compile(r'record (?P<name>[A-Z][A-Za-z0-9]*) (?P<number>\d+) (?P<versions>' +
-                       VERSIONS_RE + r') flexible ' + FLEX_RE)
-STRUCT_RE = re.compile(r'struct (?P<name>[A-Z][A-Za-z0-9]*)')
-
-
-class DefsFile:
-    def __init__(self, path):
-        self.path = path
-        self.messages = []
-        self.errors = []
-        self.api = None                   # (key, name)
-
-
-def parse_defs_file(path, shown):
-    """Parse one file. Problems go to .errors; a bad line is reported and skipped."""
-    df = DefsFile(path)
-    with open(path, encoding='utf-8') as fh:
-        raw_lines = fh.read().split('\n')
-    if raw_lines and raw_lines[-1] == '':
-        raw_lines.pop()
-    else:
-        df.errors.append('%s: does not end with a newline' % shown)
-
-    def err(lineno, text):
-        df.errors.append('%s:%d: %s' % (shown, lineno, text))
-
-    if not raw_lines or not raw_lines[0].startswith('# ') or len(raw_lines[0]) < 4:
-        err(1, 'the file must start with a one-line "# ..." comment')
-
-    message = None       # current Message
-    container = None     # list the depth-1 fields go into (message or struct block)
-    stack = []           # stack[d-1] = last field at depth d
-    for lineno, raw in enumerate(raw_lines, 1):
-        where = '%s:%d' % (shown, lineno)
-        if '\t' in raw:
-            err(lineno, 'tab character')
-            continue
-        if raw != raw.rstrip():
-            err(lineno, 'trailing whitespace')
-            continue
-        line = raw.split('#', 1)[0].rstrip()
-        if not line:
-            continue
-        if line[0] != ' ':
-            stack = []
-            container = None     # fields below a line that does not parse are orphans
-            m = API_RE.fullmatch(line)
-            if m:
-                if df.api is not None or df.messages:
-                    err(lineno, 'the api line must come first and only once')
-                df.api = (int(m.group('key')), m.group('name'))
-                message = container = None
-                continue
-            m = REQRESP_RE.fullmatch(line)
-            if m:
-                kind = m.group('kind')
-                if df.api is None:
-                    err(lineno, '%s without an api line above it' % kind)
-                    continue
-                want = ['request', 'response'][len(df.messages)] if len(df.messages) < 2 else None
-                if kind != want:
-                    err(lineno, 'expected %s here, found %s' % (want or 'nothing more', kind))
-                    continue
-                message = Message(kind, df.api[1] + kind.capitalize(), m.group('versions'),
-                                  m.group('flex'), df.api[0], where)
-                df.messages.append(message)
-                container = message.fields
-                continue
-            m = NAMED_RE.fullmatch(line) or RECORD_RE.fullmatch(line)
-            if m:
-                if df.api is not None:
-                    err(lineno, 'header/data/record messages do not belong in an api file')
-                    continue
-                kind = 'record' if line.startswith('record ') else m.group('kind')
-                number = int(m.group('number')) if kind == 'record' else None
-                message = Message(kind, m.group('name'), m.group('versions'), m.group('flex'),
-                                  number, where)
-                df.messages.append(message)
-                container = message.fields
-                continue
-            m = STRUCT_RE.fullmatch(line)
-            if m:
-                if message is None:
-                    err(lineno, 'struct block without a message above it')
-                    continue
-                name = m.group('name')
-                if name in message.structs:
-                    err(lineno, 'struct %s defined twice in %s' % (name, message.name))
-                message.structs[name] = container = []
-                continue
-            err(lineno, 'not a message, api or struct line: %r' % line)
-            continue
-
-        # a field line
-        m = FIELD_RE.fullmatch(line)
-        if not m:
-            err(lineno, 'field line does not parse: %r' % line.strip())
-            continue
-        if container is None:
-            err(lineno, 'field outside any message or struct block')
-            continue
-        depth = len(m.group('indent')) // 2
-        if depth > len(stack) + 1:
-            err(lineno, 'indented %d levels below the line above' % (depth - len(stack)))
-            continue
-        if depth > 1:
-            parent = stack[depth - 2]
-            if not is_struct_type(parent.type):
-                err(lineno, 'indented under %s, whose type %s is not a struct' %
-                    (parent.name, parent.type))
-                continue
-        f = Field(m.group('name'), m.group('type'), m.group('versions'), m.group('null'),
-                  int(m.group('tag')) if m.group('tag') is not None else None,
-                  m.group('tagged'), m.group('default'), m.group('ignorable') is not None,
-                  m.group('flexnone') is not None, where)
-        if depth == 1:
-            siblings = container
-        else:
-            parent = stack[depth - 2]
-            if parent.children is None:
-                parent.children = []
-            siblings = parent.children
-        if any(s.name == f.name for s in siblings):
-            err(lineno, 'field %s appears twice in the same struct' % f.name)
-        siblings.append(f)
-        del stack[depth - 1:]
-        stack.append(f)
-
-    if df.api is not None and [x.kind for x in df.messages] != ['request', 'response']:
-        df.errors.append('%s: an api file holds exactly one request and one response' % shown)
-    if df.api is None and not df.messages:
-        df.errors.append('%s: no messages' % shown)
-    return df
-
-
-def check_struct_names(message, errors):
-    """Inline struct names are unique in a message and distinct from its struct blocks;
-    every struct-typed field without children names a struct block; every block is used."""
-    inline = {}
-    used = set()
-
-    def walk(fields):
-        for f in fields:
-            if not is_struct_type(f.type):
-                continue
-            name = base_type(f.type)
-            if f.children is not None:
-                if name in inline or name in message.structs:
-                    errors.append('%s: struct %s defined more than once in %s' %
-                                  (f.where, name, message.name))
-                inline[name] = f
-                walk(f.children)
-            elif name in message.structs:
-                used.add(name)
-            else:
-                errors.append('%s: %s has type %s, but %s has no struct %s' %
-                              (f.where, f.name, f.type, message.name, name))
-
-    walk(message.fields)
-    for s in message.structs.values():
-        walk(s)
-    for name in message.structs:
-        if name not in used:
-            errors.append('%s: struct %s of %s is never used' % (message.where, name, message.name))
-
-
-# ---------------------------------------------------------------------------
-# Comparison
-
-def resolve(field, message):
-    if field.children is not None:
-        return field.children
-    return message.structs.get(base_type(field.type))
-
-
-def yes_no(flag):
-    return 'yes' if flag else 'no'
-
-
-def compare_fields(dfields, rfields, dmsg, rmsg, version, path, out):
-    """Compare the fields present in `version`, in order, recursing into structs.
-
-    Appends (version, text) pairs; compare_message merges equal texts over versions."""
-    dpresent = [f for f in dfields if version in Versions(f.versions)]
-    rpresent = [f for f in rfields if version in Versions(f.versions)]
-    dnames = [f.name for f in dpresent]
-    rnames = [f.name for f in rpresent]
-    if dnames != rnames:
-        out.append((version, '%s: fields are [%s], reference has [%s]' %
-                    (path or '(top)', ', '.join(dnames), ', '.join(rnames))))
-        return
-    for d, r in zip(dpresent, rpresent):
-        fpath = (path + '.' if path else '') + d.name
-
-        def diff(what, dv, rv):
-            if dv != rv:
-                out.append((version, '%s: %s is %s, reference has %s (%s)' %
-                            (fpath, what, dv, rv, d.where)))
-
-        diff('type', d.type, r.type)
-        diff('nullable', yes_no(version in versions_or_none(d.null)),
-             yes_no(version in versions_or_none(r.null)))
-        dtagged = version in versions_or_none(d.tagged)
-        rtagged = version in versions_or_none(r.tagged)
-        diff('tagged', yes_no(dtagged), yes_no(rtagged))
-        if dtagged and rtagged:
-            diff('tag', d.tag, r.tag)
-        diff('default', shown_value(d.default), shown_value(r.default))
-        diff('ignorable', yes_no(d.ignorable), yes_no(r.ignorable))
-        diff('flexible=none', yes_no(d.flex_none), yes_no(r.flex_none))
-        if d.type == r.type and is_struct_type(d.type):
-            dsub = resolve(d, dmsg)
-            rsub = resolve(r, rmsg)
-            if rsub is None:
-                out.append((version, '%s: reference struct %s not found' % (fpath, d.type)))
-            elif dsub is not None:
-                compare_fields(dsub, rsub, dmsg, rmsg, version, fpath, out)
-
-
-def shown_value(value):
-    if value is None:
-        return '(absent)'
-    if value is True or value is False:
-        return yes_no(value)
-    return str(value)
-
-
-def compare_written(dfields, rfields, dmsg, rmsg, path, out):
-    """Every field as written (versions text included), also fields in no valid version."""
-    dn = [f.name for f in dfields]
-    rn = [f.name for f in rfields]
-    if dn != rn:
-        out.append('%s %s: fields as written are [%s], reference has [%s]' %
-                   (dmsg.name, path or '(top)', ', '.join(dn), ', '.join(rn)))
-        return
-    labels = ('name', 'type', 'versions', 'null=', 'tag=', 'tagged=', 'default=',
-              'ignorable', 'flexible=none')
-    for d, r in zip(dfields, rfields):
-        fpath = (path + '.' if path else '') + d.name
-        for label, dv, rv in zip(labels, d.written(), r.written()):
-            if dv != rv:
-                out.append('%s %s: %s is written %s, reference has %s (%s)' %
-                           (dmsg.name, fpath, label, shown_value(dv), shown_value(rv), d.where))
-        if d.type == r.type and is_struct_type(d.type):
-            if d.children is None and r.children is not None:
-                out.append('%s %s: uses struct block %s, reference defines it inline (%s)' %
-                           (dmsg.name, fpath, d.type, d.where))
-            elif d.children is not None and r.children is None:
-                out.append('%s %s: defines %s inline, reference uses a common struct (%s)' %
-                           (dmsg.name, fpath, d.type, d.where))
-            elif d.children is not None:
-                compare_written(d.children, r.children, dmsg, rmsg, fpath, out)
-
-
-def version_list(versions):
-    """[0, 1, 2, 5, 7, 8] -> '0-2,5,7-8'"""
-    parts = []
-    for v in versions:
-        if parts and parts[-1][1] == v - 1:
-            parts[-1][1] = v
-        else:
-            parts.append([v, v])
-    return ','.join(str(a) if a == b else '%d-%d' % (a, b) for a, b in parts)
-
-
-def compare_message(d, r):
-    out = []
-    if d.kind != r.kind:
-        out.append('%s: kind %s, reference has %s' % (d.name, d.kind, r.kind))
-    if d.number != r.number:
-        out.append('%s: number %s, reference has %s' % (d.name, d.number, r.number))
-    if d.versions != r.versions:
-        out.append('%s: valid versions %s, reference has %s' % (d.name, d.versions, r.versions))
-    if d.flexible != r.flexible:
-        out.append('%s: flexible versions %s, reference has %s' % (d.name, d.flexible, r.flexible))
-    if sorted(d.structs) != sorted(r.structs):
-        out.append('%s: struct blocks [%s], reference commonStructs [%s]' %
-                   (d.name, ', '.join(sorted(d.structs)), ', '.join(sorted(r.structs))))
-    before = len(out)
-    check_struct_names(d, out)
-    versions = Versions(r.versions).listed()
-    if len(out) > before:
-        return out, len(versions)      # unresolved struct names: nothing more to compare
-    compare_written(d.fields, r.fields, d, r, '', out)
-    for name in sorted(set(d.structs) & set(r.structs)):
-        compare_written(d.structs[name], r.structs[name], d, r, 'struct ' + name, out)
-    per_version = []
-    for v in versions:
-        if (v in Versions(d.flexible)) != (v in Versions(r.flexible)):
-            per_version.append((v, 'flexible is %s, reference has %s' %
-                                (yes_no(v in Versions(d.flexible)),
-                                 yes_no(v in Versions(r.flexible)))))
-        compare_fields(d.fields, r.fields, d, r, v, '', per_version)
-    merged = {}
-    for v, text in per_version:
-        merged.setdefault(text, []).append(v)
-    for text, vs in merged.items():
-        out.append('%s v%s %s' % (d.name, version_list(vs), text))
-    return out, len(versions)
-
-
-# ---------------------------------------------------------------------------
-
 def self_test():
-    """The two shared rules, on fixed examples (a broken rule would hide mismatches)."""
+    """The shared rules, on fixed examples (a broken rule would hide mismatches)."""
     examples = {'TopicData': 'topic_data', 'ProducerId': 'producer_id', 'IsrNodes': 'isr_nodes',
                 'AllowAutoTopicCreation': 'allow_auto_topic_creation',
                 'ZkMigrationReady': 'zk_migration_ready', 'KRaftVersion': 'kraft_version',
@@ -546,15 +41,30 @@ def self_test():
                 'timeoutMs': 'timeout_ms', 'URL': 'url', 'ClientID': 'client_id',
                 'HTTPServer': 'http_server'}
     for camel, want in examples.items():
-        assert snake(camel) == want, (camel, snake(camel), want)
+        assert ks.snake(camel) == want, (camel, ks.snake(camel), want)
     text = '// head\n{ "a": "see http://x.org/y // z", // tail\n  "b": "q\\"//" }\n'
-    assert json.loads(strip_json_comments(text)) == {'a': 'see http://x.org/y // z', 'b': 'q"//'}
+    assert ks.json.loads(ks.strip_json_comments(text)) == {'a': 'see http://x.org/y // z',
+                                                           'b': 'q"//'}
+    removed = ks.schema_from_json('{"apiKey": 4, "type": "request", "name": "LeaderAndIsrRequest",'
+                                  ' "validVersions": "none"}', 'x.json')
+    assert removed.version_set() == set() and removed.flexible == 'none'
+    assert kwimport.vtext({3, 4, 5}, 5) == '3+' and kwimport.vtext({3, 4}, 5) == '3-4'
+    assert kwimport.vset('2+', 4) == {2, 3, 4} and kwimport.vset(None, 4) == set()
+
+
+def reference_sources(ref_dir):
+    """The snapshots present, oldest first."""
+    sources = [os.path.join(ref_dir, 'kafka-message-schemas'),
+               os.path.join(ref_dir, 'kafka-metadata-record-schemas')]
+    newer = os.path.join(ref_dir, 'kafka-4.4')
+    if os.path.isdir(newer):
+        sources.append(newer)
+    return [s for s in sources if os.path.isdir(s)]
 
 
 def main(argv):
     self_test()
-    here = os.path.dirname(os.path.abspath(__file__))
-    repo = os.path.dirname(here)
+    repo = os.path.dirname(HERE)
     if len(argv) > 1:
         ref_dir = argv[1]
     else:
@@ -564,13 +74,14 @@ def main(argv):
     if not os.path.isdir(os.path.join(ref_dir, 'kafka-message-schemas')):
         print('defs: reference not found at %s, skipping' % os.path.normpath(ref_dir))
         return SKIP
-
+    sources = reference_sources(ref_dir)
     try:
-        reference = load_reference(ref_dir)
+        union = kwimport.load_union(sources)
     except (ValueError, KeyError) as e:
         print('defs: cannot read the reference: %s' % e)
         print('0 passed, 1 failed')
         return 1
+    print('defs: reference snapshots %s' % ', '.join(os.path.relpath(s, ref_dir) for s in sources))
     failed = passed = 0
     problems = []
 
@@ -583,10 +94,10 @@ def main(argv):
         return 1
     for path in paths:
         shown = os.path.basename(path)
-        df = parse_defs_file(path, shown)
+        df = ks.parse_defs_file(path, shown)
         errs = list(df.errors)
         if df.api is not None:
-            want = '%02d_%s.kwdef' % (df.api[0], snake(df.api[1]))
+            want = '%02d_%s.kwdef' % (df.api[0], ks.snake(df.api[1]))
             if shown != want:
                 errs.append('%s: file of api %d %s should be named %s' %
                             (shown, df.api[0], df.api[1], want))
@@ -602,34 +113,58 @@ def main(argv):
             failed += 1
             problems.append(('FAIL %s (format)' % shown, errs))
 
-    # Compare message by message.
-    counts = {'request': 0, 'response': 0}
-    others = 0
-    for name in sorted(set(reference) | set(defined)):
-        r, d = reference.get(name), defined.get(name)
-        if r is None:
+    by_identity = {m.identity(): m for m in defined.values()}
+    for m in defined.values():
+        errs = []
+        ks.check_struct_names(m, errs)
+        if errs:
             failed += 1
-            problems.append(('FAIL %s' % name, ['%s: not in the reference' % d.where]))
+            problems.append(('FAIL %s (structs)' % m.name, errs))
+
+    # Compare message by message, with the importer's report.
+    counts = {'request': 0, 'response': 0}
+    others = removed = 0
+    for identity in sorted(set(union) | set(by_identity), key=str):
+        ref, d = union.get(identity), by_identity.get(identity)
+        if ref is None:
+            failed += 1
+            problems.append(('FAIL %s' % d.name, ['%s: not in the reference' % d.where]))
             continue
+        name = ref.newest.name
         if d is None:
             failed += 1
-            problems.append(('FAIL %s' % name, ['%s (%s) has no definition' % (name, r.where)]))
+            problems.append(('FAIL %s' % name, ['%s (%s) has no definition' %
+                                                (name, ref.newest.where)]))
             continue
-        errs, nversions = compare_message(d, r)
-        if r.kind in counts:
-            counts[r.kind] += nversions
+        if not ref.newest.version_set():
+            removed += 1              # validVersions "none" in the newest snapshot
+        if identity[0] in counts:
+            counts[identity[0]] += len(ref.versions())
         else:
             others += 1
+        errs = []
+        diffs = {}
+        for v, res in kwimport.compare(d, ref).items():
+            if res == 'missing':
+                errs.append('%s v%d: not defined (reference %s)' % (d.name, v, ref.at(v)[0].where))
+            else:
+                for text in res:
+                    diffs.setdefault(text, []).append(v)
+        for text, vs in diffs.items():
+            errs.append('%s v%s %s' % (d.name, ks.version_list(vs), text))
+        if d.version_set() - ref.versions():
+            errs.append('%s: versions %s defined, in no reference' %
+                        (d.name, ks.version_list(sorted(d.version_set() - ref.versions()))))
         if errs:
             failed += 1
             problems.append(('FAIL %s' % name, errs))
         else:
             passed += 1
 
-    ref_keys = {m.number for m in reference.values() if m.kind == 'request'}
-    print('defs: %d api keys, %d request versions, %d response versions, '
-          '%d other messages checked' % (len(ref_keys & api_keys), counts['request'],
-                                         counts['response'], others))
+    ref_keys = {i[1] for i in union if i[0] == 'request'}
+    print('defs: %d api keys (%d removed by the newest snapshot, kept for older clients), '
+          '%d request versions, %d response versions, %d other messages checked' %
+          (len(ref_keys & api_keys), removed // 2, counts['request'], counts['response'], others))
     for title, errs in problems:
         print(title)
         for e in errs[:MAX_ERRORS_PER_MESSAGE]:

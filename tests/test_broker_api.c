@@ -80,7 +80,11 @@ Test(broker_api, api_versions)
         while (kw_api_versions_response_api_version_next(&it, &k)) {
             const kw_api_info *info = kw_api_lookup(k.api_key);
             cr_assert(bk_api_served(k.api_key), "only served APIs are listed");
-            cr_assert_eq(k.max_version, info->max_version, "%s: the full range", info->name);
+            cr_assert_eq(k.max_version, bk_api_max_version(k.api_key), "%s: the served range",
+                         info->name);
+            cr_assert_leq(k.max_version, info->max_version, "%s: within the table", info->name);
+            if (k.api_key == KW_API_PRODUCE)
+                cr_assert_eq(k.max_version, 11, "Produce up to v11 (v13's topic ids not served)");
             found++;
         }
         cr_assert_eq(found, 22, "22 APIs advertised, got %d", found);
@@ -516,7 +520,7 @@ Test(broker_api, every_api_and_version_answers)
     for (int16_t key = 0; key < KW_API_KEY_COUNT; key++) {
         const kw_api_info *info = kw_api_lookup(key);
         const kw_message_info *m = kw_message_for_api(key, false);
-        for (int16_t v = info->min_version; v <= info->max_version; v++) {
+        for (int16_t v = info->min_version; v <= bk_api_max_version(key); v++) {
             kw_builder b;
             kw_builder_init_growable(&b, 4096);
             bk_build_default_message(&b, m, v, 0);

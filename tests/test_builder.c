@@ -361,7 +361,7 @@ Test(builder, encode_from_plain_structs)
     uint8_t buf[64];
     kw_builder b;
     kw_builder_init(&b, buf, sizeof buf, NULL, 0);
-    cr_assert_eq(kw_produce_request_encode(&b, 12, &req), KW_ERR_UNSUPPORTED_VERSION, "v12");
+    cr_assert_eq(kw_produce_request_encode(&b, 14, &req), KW_ERR_UNSUPPORTED_VERSION, "v14");
 }
 
 Test(builder, view_of_another_version_needs_materialize)

@@ -91,11 +91,11 @@ static const vector vectors[] = {
               {15, 16, T, 15, "tagged_fields"}, {16, 18, T, 16, "tagged_fields"}},
      .key = 18, .version = 3, .corr = 1,
      .tag_count = 2, .tags = {{0, "ff"}, {5, "01 02"}}},
-    {.name = "request v2: Produce v12, above the valid range, parses by the threshold",
+    {.name = "request v2: Produce v14, above the valid range, parses by the threshold",
      .kind = PARSE, .hv = 2,
-     .hex = "00 00 00 0c 00 00 00 05 ff ff 00",
+     .hex = "00 00 00 0e 00 00 00 05 ff ff 00",
      .fail = {REQ_FIXED, {8, 10, T, 8, "client_id"}, {10, 11, T, 10, "tagged_fields"}},
-     .key = 0, .version = 12, .corr = 5},
+     .key = 0, .version = 14, .corr = 5},
     {.name = "request v2: tagged fields out of order",
      .kind = PARSE, .hv = 2,
      .hex = "00 01 00 0d 00 00 00 03 ff ff 02 05 00 03 00",
@@ -103,12 +103,12 @@ static const vector vectors[] = {
               {11, 15, KW_ERR_COUNT_TOO_LARGE, 10, "tagged_fields"}},
      .code = KW_ERR_TAG_ORDER, .offset = 13, .field = "tagged_fields",
      .key = 1, .version = 13, .corr = 3},
-    {.name = "request: unknown api_key 88",
+    {.name = "request: unknown api_key 95",
      .kind = PARSE, .hv = -1,
-     .hex = "00 58 00 01 00 00 00 63",
+     .hex = "00 5f 00 01 00 00 00 63",
      .fail = {{0, 2, T, 0, "api_key"}, {2, 8, KW_ERR_UNKNOWN_API_KEY, 0, "api_key"}},
      .code = KW_ERR_UNKNOWN_API_KEY, .offset = 0, .field = "api_key",
-     .key = 88, .version = 1, .corr = 99},
+     .key = 95, .version = 1, .corr = 99},
     {.name = "request: negative api_key",
      .kind = PARSE, .hv = -1,
      .hex = "ff ff 00 00 00 00 00 07 ff ff",
@@ -131,9 +131,9 @@ static const vector vectors[] = {
      .key = 1, .version = 12, .corr = 42},
     {.name = "request v2 read explicitly: the key is not looked up",
      .kind = READ_REQ, .hv = 2,
-     .hex = "00 58 00 00 00 00 00 01 ff ff 00",
+     .hex = "00 5f 00 00 00 00 00 01 ff ff 00",
      .fail = {REQ_FIXED, {8, 10, T, 8, "client_id"}, {10, 11, T, 10, "tagged_fields"}},
-     .key = 88, .version = 0, .corr = 1},
+     .key = 95, .version = 0, .corr = 1},
     {.name = "request v0 read explicitly: a Produce header without client_id",
      .kind = READ_REQ, .hv = 0,
      .hex = "00 00 00 09 00 00 01 00",
@@ -362,8 +362,8 @@ Test(header, parse_chooses_the_table_version)
                      "%s: table says header v%d", v->name,
                      kw_request_header_version(v->key, v->version));
     }
-    cr_assert_eq(kw_api_version_supported(KW_API_PRODUCE, 12), false,
-                 "Produce v12 parses but is not supported");
+    cr_assert_eq(kw_api_version_supported(KW_API_PRODUCE, 14), false,
+                 "Produce v14 parses but is not supported");
 }
 
 Test(header, bad_header_version_argument)

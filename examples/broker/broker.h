@@ -545,6 +545,8 @@ bk_result bk_reply_decode_error(bk_req *req, const kw_decode_error *err);
 
 /** True for the API keys this broker serves (and advertises). */
 bool bk_api_served(int16_t api_key);
+/* The newest version of a key the broker advertises and serves (its handler's). */
+int16_t bk_api_max_version(int16_t api_key);
 
 /**
  * Writes a response of any API whose fields all hold their defaults, with

@@ -24,32 +24,36 @@
 
 typedef bk_result (*handler_fn)(bk_req *req);
 
+/* max_version: the newest version each handler was written for. kwire reads
+ * newer ones (Kafka 4.4's Produce v13 names topics by id, for one), but the
+ * broker advertises and serves only what its handlers implement. */
 static const struct {
     int16_t key;
+    int16_t max_version;
     handler_fn fn;
 } handlers[] = {
-    {KW_API_PRODUCE, bk_handle_produce},
-    {KW_API_FETCH, bk_handle_fetch},
-    {KW_API_LIST_OFFSETS, bk_handle_list_offsets},
-    {KW_API_METADATA, bk_handle_metadata},
-    {KW_API_OFFSET_COMMIT, bk_handle_offset_commit},
-    {KW_API_OFFSET_FETCH, bk_handle_offset_fetch},
-    {KW_API_FIND_COORDINATOR, bk_handle_find_coordinator},
-    {KW_API_JOIN_GROUP, bk_handle_join_group},
-    {KW_API_HEARTBEAT, bk_handle_heartbeat},
-    {KW_API_LEAVE_GROUP, bk_handle_leave_group},
-    {KW_API_SYNC_GROUP, bk_handle_sync_group},
-    {KW_API_DESCRIBE_GROUPS, bk_handle_describe_groups},
-    {KW_API_LIST_GROUPS, bk_handle_list_groups},
-    {KW_API_API_VERSIONS, bk_handle_api_versions},
-    {KW_API_CREATE_TOPICS, bk_handle_create_topics},
-    {KW_API_DELETE_TOPICS, bk_handle_delete_topics},
-    {KW_API_INIT_PRODUCER_ID, bk_handle_init_producer_id},
-    {KW_API_DESCRIBE_CONFIGS, bk_handle_describe_configs},
-    {KW_API_CREATE_PARTITIONS, bk_handle_create_partitions},
-    {KW_API_DELETE_GROUPS, bk_handle_delete_groups},
-    {KW_API_DESCRIBE_CLUSTER, bk_handle_describe_cluster},
-    {KW_API_DESCRIBE_TOPIC_PARTITIONS, bk_handle_describe_topic_partitions},
+    {KW_API_PRODUCE, 11, bk_handle_produce},
+    {KW_API_FETCH, 17, bk_handle_fetch},
+    {KW_API_LIST_OFFSETS, 10, bk_handle_list_offsets},
+    {KW_API_METADATA, 12, bk_handle_metadata},
+    {KW_API_OFFSET_COMMIT, 9, bk_handle_offset_commit},
+    {KW_API_OFFSET_FETCH, 9, bk_handle_offset_fetch},
+    {KW_API_FIND_COORDINATOR, 6, bk_handle_find_coordinator},
+    {KW_API_JOIN_GROUP, 9, bk_handle_join_group},
+    {KW_API_HEARTBEAT, 4, bk_handle_heartbeat},
+    {KW_API_LEAVE_GROUP, 5, bk_handle_leave_group},
+    {KW_API_SYNC_GROUP, 5, bk_handle_sync_group},
+    {KW_API_DESCRIBE_GROUPS, 5, bk_handle_describe_groups},
+    {KW_API_LIST_GROUPS, 5, bk_handle_list_groups},
+    {KW_API_API_VERSIONS, 4, bk_handle_api_versions},
+    {KW_API_CREATE_TOPICS, 7, bk_handle_create_topics},
+    {KW_API_DELETE_TOPICS, 6, bk_handle_delete_topics},
+    {KW_API_INIT_PRODUCER_ID, 5, bk_handle_init_producer_id},
+    {KW_API_DESCRIBE_CONFIGS, 4, bk_handle_describe_configs},
+    {KW_API_CREATE_PARTITIONS, 3, bk_handle_create_partitions},
+    {KW_API_DELETE_GROUPS, 2, bk_handle_delete_groups},
+    {KW_API_DESCRIBE_CLUSTER, 1, bk_handle_describe_cluster},
+    {KW_API_DESCRIBE_TOPIC_PARTITIONS, 0, bk_handle_describe_topic_partitions},
 };
 
 static handler_fn handler_for(int16_t key)
@@ -60,7 +64,27 @@ static handler_fn handler_for(int16_t key)
     return NULL;
 }
 
+/* The newest version the broker serves of a key: its handler's, within the table. */
+static int16_t served_max_version(int16_t key)
+{
+    const kw_api_info *info = kw_api_lookup(key);
+    if (!info)
+        return -1;
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
+        if (handlers[i].key == key)
+            return handlers[i].max_version < info->max_version ? handlers[i].max_version
+                                                               : info->max_version;
+    return info->max_version;
+}
+
+static bool version_served(int16_t key, int16_t version)
+{
+    return kw_api_version_supported(key, version) && version <= served_max_version(key);
+}
+
 bool bk_api_served(int16_t api_key) { return handler_for(api_key) != NULL; }
+
+int16_t bk_api_max_version(int16_t api_key) { return served_max_version(api_key); }
 
 /* ---- default-valued responses from the message descriptions ------------------------------ */
 
@@ -206,7 +230,7 @@ bk_result bk_handle_api_versions(bk_req *req)
         const kw_api_info *info = kw_api_lookup(key);
         keys[k].api_key = key;
         keys[k].min_version = info->min_version;
-        keys[k].max_version = info->max_version;
+        keys[k].max_version = served_max_version(key);
         k++;
     }
     resp.api_keys = kw_array_of(keys, (int32_t)k);
@@ -222,7 +246,8 @@ static void api_versions_unsupported(bk_req *req)
     resp.error_code = BK_UNSUPPORTED_VERSION;
     const kw_api_info *info = kw_api_lookup(KW_API_API_VERSIONS);
     kw_api_versions_response_api_version key = {KW_API_API_VERSIONS, info->min_version,
-                                                info->max_version, {0, {NULL, 0}}};
+                                                served_max_version(KW_API_API_VERSIONS),
+                                                {0, {NULL, 0}}};
     resp.api_keys = kw_array_of(&key, 1);
     kw_api_versions_response_encode(req->out, 0, &resp);
 }
@@ -239,7 +264,7 @@ bk_result bk_dispatch(bk_req *req)
         /* an ApiVersions of a version the broker does not know may carry a header it
          * cannot read either: its correlation id is enough for the KIP-511 answer */
         if (req->hdr.api_key == KW_API_API_VERSIONS && req->frame_len >= 8 &&
-            !kw_api_version_supported(KW_API_API_VERSIONS, req->hdr.api_version)) {
+            !version_served(KW_API_API_VERSIONS, req->hdr.api_version)) {
             req->hdr.correlation_id = (int32_t)kw_load_be32(req->frame + 4);
             api_versions_unsupported(req);
             kw_build_i32(req->out, req->hdr.correlation_id);
@@ -258,7 +283,7 @@ bk_result bk_dispatch(bk_req *req)
     int16_t key = req->hdr.api_key;
     int response_header = kw_response_header_version(key, req->version);
     bk_result res;
-    if (!kw_api_version_supported(key, req->version)) {
+    if (!version_served(key, req->version)) {
         if (key != KW_API_API_VERSIONS) {
             bk_log_msg("%s: %s v%d is outside the valid range, closing",
                        req->conn ? req->conn->peer : "?", kw_api_lookup(key)->name,

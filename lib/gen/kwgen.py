@@ -991,6 +991,30 @@ def emit_message(h, c, msg):
     c()
 
 
+def emit_api_table(c, messages):
+    """The API table (kwire/api.h) from the request definitions: keys must be dense
+    from 0, and each kw_api_key constant must name its key, or the build fails."""
+    requests = sorted((m for m in messages if m.kind == "request"), key=lambda m: m.api_key)
+    keys = [m.api_key for m in requests]
+    if keys != list(range(len(keys))):
+        raise SystemExit("kwgen: API keys are not dense from 0: %s" % keys)
+    c()
+    c("/* The API table, indexed by key. */")
+    c('_Static_assert(KW_API_KEY_COUNT == %d, "kw_api_key in kwire/api.h does not match lib/defs");'
+      % len(requests))
+    c("const kw_api_info kw_api_rows[KW_API_KEY_COUNT] = {")
+    for m in requests:
+        api = m.name[:-len("Request")]
+        const = "KW_API_" + snake(api).upper()
+        lo, hi = m.versions
+        flex = m.flexible if m.flexible is not None else -1
+        c(f'    [{const}] = {{{const}, "{api}", {lo}, {hi}, {flex}}},')
+    c("};")
+    for m in requests:
+        const = "KW_API_" + snake(m.name[:-len("Request")]).upper()
+        c(f'_Static_assert({const} == {m.api_key}, "{const} is key {m.api_key}");')
+
+
 def main(argv):
     if len(argv) < 4:
         print(__doc__, file=sys.stderr)
@@ -1132,6 +1156,8 @@ def main(argv):
     c("            return all_messages[i];")
     c("    return NULL;")
     c("}")
+
+    emit_api_table(c, messages)
 
     for path, out in ((out_h, h), (out_c, c)):
         with open(path, "w", encoding="utf-8") as fh:
