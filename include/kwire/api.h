@@ -3,10 +3,12 @@
  * the first version that uses the flexible encoding (KIP-482), and which
  * request and response header version each (key, version) travels with.
  *
- * The table covers all 88 keys, 0 to 87, including the ones only brokers and
- * controllers speak among themselves. Versions come from Apache Kafka's
- * message schemas as of October 2024; where Kafka marks its newest version
- * as unstable, that version is still listed as the maximum.
+ * The table covers all 95 keys, 0 to 94, including the ones only brokers and
+ * controllers speak among themselves. It is generated from lib/defs, which
+ * hold the union of Apache Kafka's message schemas as of October 2024 and of
+ * Kafka 4.4: versions Kafka 4 removed (KIP-896) stay, since older clients
+ * still send them; where Kafka marks its newest version as unstable, that
+ * version is still listed as the maximum.
  */
 #ifndef KWIRE_API_H
 #define KWIRE_API_H
