@@ -6,7 +6,7 @@
 Listens on 127.0.0.1:PORT, forwards every connection to the target, and
 records both directions of each:
 
-* DIR/frames/NNNNN_cCC_DIR_kKK-Name_vV_corrC.bin: one Kafka frame per file,
+* DIR/NNNNN_cCC_DIR_kKK-Name_vV_corrC.bin: one Kafka frame per file,
   length prefix included, named and indexed as tests/vectors/README.md says
   (a response takes the key and version of the request with its correlation
   id on its connection);
@@ -156,7 +156,7 @@ class Relay:
         self.listen = listen
         self.target = target
         self.out = out
-        os.makedirs(os.path.join(out, "frames"), exist_ok=True)
+        os.makedirs(out, exist_ok=True)
         self.lock = threading.RLock()
         self.pcap = Pcap(os.path.join(out, "session.pcap"))
         self.index = open(os.path.join(out, "index.tsv"), "w")
@@ -201,7 +201,7 @@ class Relay:
             self.frames += 1
             file = "%05d_c%02d_%s_k%02d-%s_v%d_corr%d.bin" % (
                 self.frames, conn.number, direction, key, name, version, corr)
-            with open(os.path.join(self.out, "frames", file), "wb") as f:
+            with open(os.path.join(self.out, file), "wb") as f:
                 f.write(frame)
             row = (file, direction, key, name, version, corr, len(frame), conn.number,
                    int(flexible(key, version)), hlen, pcap_frame, conn.client_addr,
