@@ -106,8 +106,9 @@ EOF
     --cluster-id "$id" --standalone > "$dir/format.log" 2>&1 \
     || { cat "$dir/format.log" >&2; die "formatting $dir failed"; }
 
-  # setsid: the node gets a process group of its own, and leaves with nothing else.
-  setsid java -Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  # In the caller's process group: a test runner that kills the group on a
+  # timeout takes the node with it.
+  java -Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Djava.awt.headless=true -cp "$lib/*" kafka.Kafka "$dir/server.properties" \
     > "$dir/kafka.out" 2>&1 < /dev/null &
   local pid=$!

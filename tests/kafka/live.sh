@@ -19,7 +19,9 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kwire-kafka-live.XXXXXX")
 relay_pid=
+workload_pid=
 cleanup() {
+  [ -n "$workload_pid" ] && kill -KILL "$workload_pid" 2>/dev/null
   [ -n "$relay_pid" ] && kill -TERM "$relay_pid" 2>/dev/null
   KAFKA_LIB=$lib bash "$here/kafka.sh" stop "$tmp/node"
   [ -n "$relay_pid" ] && wait "$relay_pid" 2>/dev/null
@@ -56,8 +58,13 @@ for _ in $(seq 50); do
 done
 
 t2=$SECONDS
-timeout 200 java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-  -cp "$lib/*:$tmp/classes" Workload "127.0.0.1:$relay_port" > "$tmp/workload.log" 2>&1
+# In the background and waited for, so that a TERM (meson's timeout) runs the
+# trap at once rather than after the JVM is done.
+java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  -cp "$lib/*:$tmp/classes" Workload "127.0.0.1:$relay_port" > "$tmp/workload.log" 2>&1 &
+workload_pid=$!
+wait "$workload_pid"
+workload_pid=
 grep -v '^SLF4J' "$tmp/workload.log"
 echo "live: workload ran $((SECONDS - t2)) s"
 line=$(grep '^workload: ' "$tmp/workload.log" | tail -n 1)
