@@ -1,6 +1,6 @@
 /*
  * kafka-live DIR: decodes every frame that tests/kafka/relay.py recorded in
- * DIR (index.tsv and one .bin per frame, the layout of tests/vectors/*):
+ * DIR (index.tsv and one .bin per frame, the layout of the tests/vectors sets):
  * a request through its own header, a response at the version of the
  * request with its correlation id on its connection; then, where kwire has
  * an encoder for the message, encodes it back and compares byte for byte.
@@ -24,7 +24,7 @@ static struct inflight {
 } inflight[MAX_INFLIGHT];
 
 static struct pair {
-    char dir[4];
+    char dir[8];
     int16_t key, version;
     unsigned failed;
 } pairs[MAX_PAIRS];
