@@ -62,6 +62,8 @@ start() {
   local internal=${KAFKA_INTERNAL_PORT:-$(free_port)}
   local controller=${KAFKA_CONTROLLER_PORT:-$(free_port)}
   local timeout=${KAFKA_START_TIMEOUT:-90}
+  # A new cluster on every start: the storage tool refuses a formatted directory.
+  rm -rf "$dir/data"
 
   cat > "$dir/server.properties" <<EOF
 process.roles=broker,controller
