@@ -85,7 +85,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         kwf_fail("%s v%d from kw_api_table: %s", m->name, version, kw_err_name(code));
     if (code == KW_OK && msg.info != m)
         kwf_fail("key %d v%d decoded as %s", key, version, msg.info ? msg.info->name : "nothing");
-    kwf_check_message(m, version, &start, code, &err, KW_JSON_RECORDS | KW_JSON_VERIFY_CRC);
+    /* the version the library read: ApiVersions may fall back to v0 (KIP-511) */
+    int16_t read_as = code == KW_OK ? kw_message_version(&msg) : err.version;
+    if (read_as != version && !(key == KW_API_API_VERSIONS && read_as == 0))
+        kwf_fail("%s v%d read as v%d", m->name, version, read_as);
+    kwf_check_message(m, read_as, &start, code, &err, KW_JSON_RECORDS | KW_JSON_VERIFY_CRC);
     if (code == KW_OK && key == KW_API_FETCH)
         walk_fetch(&msg.u.fetch_response, body);
     return 0;

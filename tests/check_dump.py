@@ -14,8 +14,9 @@ tshark.tsv and one .bin per frame (see tests/vectors/README.md). Standard librar
    stream and names it in "source". When a run fails, its files are run one by one so
    the failure is pinned to a file. The librdkafka mock broker's ApiVersions v3
    responses with error 35 do not follow the spec (README): kwire-dump must reject
-   them: exit 1, and stderr names ApiVersionsResponse v0 (KIP-511: an error answer is
-   read as a v0 body), the field .api_keys and the byte of its count.
+   them: exit 1, and stderr names ApiVersionsResponse v0 (KIP-511: read as v3, which
+   fails, then as v0, which fails too), the field .api_keys and the byte of its count.
+   Hand-made ApiVersions v3 error answers decode: a v3 body as v3, a v0 body as v0.
 
 2. Each decoded frame is compared with its row in tshark.tsv (Wireshark 4.0's Kafka
    dissector), joined on (pcap_frame, dir, order within the packet). When deduplication
@@ -659,6 +660,35 @@ def metadata_cases(vectors):
     ]
 
 
+def check_api_versions_versions(dump, res):
+    """ApiVersions responses are read at the version asked; a v0 body (KIP-511's answer to a
+    version the broker does not know) only when that fails, and then said."""
+    with tempfile.TemporaryDirectory() as tmp:
+        v3 = struct.pack('>h', 35) + bytes([2]) + struct.pack('>hhh', 18, 0, 4) + b'\x00' + \
+            struct.pack('>i', 0) + b'\x00'
+        v0 = struct.pack('>h', 35) + struct.pack('>i', 1) + struct.pack('>hhh', 18, 0, 4)
+        for name, body, want_body_version in (('v3 body, error 35', v3, None),
+                                              ('v0 body, error 35', v0, 0)):
+            path = os.path.join(tmp, 'frame.bin')
+            with open(path, 'wb') as fh:
+                fh.write(struct.pack('>ii', 4 + len(body), 7) + body)
+            rc, out, err = run([dump, '--response', '18', '3', path])
+            try:
+                doc = json.loads(out)
+            except ValueError:
+                doc = {}
+            ok = (rc == 0 and doc.get('api_version') == 3 and
+                  doc.get('body_version') == want_body_version and
+                  doc.get('body', {}).get('error_code') == 35 and
+                  len(doc.get('body', {}).get('api_keys', [])) == 1)
+            if ok:
+                res.passed += 1
+            else:
+                res.failed += 1
+                res.fail('ApiVersions v3 response, %s' % name, 'version read', out.strip() or
+                         err.strip(), 'v0' if want_body_version == 0 else 'v3', 'expected')
+
+
 def api_versions_cases(vectors):
     # ApiVersions v3 request (flexible; kcat-flexible): header v2, then
     # client_software_name and client_software_version as compact strings.
@@ -814,6 +844,41 @@ def check_roundtrip_difference(dump, res):
         res.failed += 1
 
 
+def check_api_versions_error(dump, res):
+    """ApiVersions error answers are read as Kafka's clients read them (KIP-511): at the
+    version asked (a v3 body with error 35 prints as v3), and only when that fails as v0
+    (a v0 body answering v3 also decodes, and says body_version 0)."""
+    import struct
+    import tempfile
+    # response header v0 (correlation id) for every ApiVersions version
+    v3 = (struct.pack('>ih', 7, 35) + b'\x02' + struct.pack('>hhh', 18, 0, 3) + b'\x00' +
+          struct.pack('>i', 0) + b'\x00')
+    v0 = struct.pack('>ihi', 8, 35, 1) + struct.pack('>hhh', 18, 0, 2)
+    for name, frame, want_version in (('v3 body', v3, None), ('v0 body', v0, 0)):
+        with tempfile.NamedTemporaryFile(suffix='.bin', delete=False) as f:
+            f.write(struct.pack('>i', len(frame)) + frame)
+            path = f.name
+        try:
+            rc, out, err = run([dump, '--roundtrip', '--response', '18', '3', path])
+        finally:
+            os.unlink(path)
+        where = 'ApiVersions v3 answered with a %s' % name
+        try:
+            obj = json.loads(out)
+        except ValueError:
+            obj = {}
+        body = obj.get('body', {})
+        got = (rc, obj.get('api_version'), obj.get('body_version'), body.get('error_code'),
+               [k.get('api_key') for k in body.get('api_keys', [])], obj.get('roundtrip'))
+        want = (0, 3, want_version, 35, [18], 'identical')
+        if got == want:
+            res.passed += 1
+        else:
+            res.fail(where, '(rc, api_version, body_version, error_code, api_keys, roundtrip)',
+                     (got, err.strip()[:200]), want, 'expected')
+            res.failed += 1
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__.splitlines()[2], file=sys.stderr)
@@ -829,6 +894,7 @@ def main(argv):
         check_set(dump, os.path.join(vectors, s), res)
     check_corruption(dump, vectors, res)
     check_roundtrip_difference(dump, res)
+    check_api_versions_error(dump, res)
     print('dump: %d passed, %d failed' % (res.passed, res.failed))
     return 1 if res.failed else 0
 

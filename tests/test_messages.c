@@ -587,3 +587,90 @@ Test(messages, typed_view_and_iterators)
     cr_assert(!kw_produce_request_partition_produce_data_next(&parts, &part), "one partition only");
     cr_assert(!kw_produce_request_topic_produce_data_next(&topics, &topic), "one topic only");
 }
+
+/* ---- ApiVersions responses as Kafka's clients read them (KIP-511) ------------------- */
+
+/* An ApiVersionsResponse body of version v with the given error and one api key. */
+static size_t api_versions_body(uint8_t *buf, size_t cap, int16_t v, int16_t error,
+                                const uint8_t **out)
+{
+    kw_api_versions_response resp;
+    memset(&resp, 0, sizeof resp);
+    resp.error_code = error;
+    resp.finalized_features_epoch = -1;
+    kw_api_versions_response_api_version key;
+    memset(&key, 0, sizeof key);
+    key.api_key = KW_API_API_VERSIONS;
+    key.min_version = 0;
+    key.max_version = 4;
+    resp.api_keys = kw_array_of(&key, 1);
+    kw_builder b;
+    kw_builder_init(&b, buf, cap, NULL, 0);
+    cr_assert_eq(kw_api_versions_response_encode(&b, v, &resp), KW_OK, "v%d body encodes", v);
+    *out = kw_builder_contiguous(&b);
+    return kw_builder_size(&b);
+}
+
+static void expect_read_as(const uint8_t *p, size_t n, int16_t asked, int16_t want,
+                           int16_t error, const char *what)
+{
+    kw_reader r;
+    kw_reader_init(&r, p, n);
+    kw_message msg;
+    kw_decode_error err;
+    cr_assert_eq(kw_response_decode(&r, KW_API_API_VERSIONS, asked, &msg, &err), KW_OK,
+                 "%s: decodes", what);
+    cr_assert_eq(kw_message_version(&msg), want, "%s: read as v%d, want v%d", what,
+                 kw_message_version(&msg), want);
+    cr_assert_eq(msg.u.api_versions_response.error_code, error, "%s: error_code", what);
+    cr_assert_eq(kw_array_len(&msg.u.api_versions_response.api_keys), 1, "%s: one api key", what);
+    cr_assert_eq(kw_reader_remaining(&r), 0, "%s: reader at the end", what);
+}
+
+Test(messages, api_versions_error_in_the_version_asked)
+{
+    uint8_t buf[256];
+    const uint8_t *p;
+    size_t n = api_versions_body(buf, sizeof buf, 3, 35, &p);
+    expect_read_as(p, n, 3, 3, 35, "v3 body with error 35");
+    n = api_versions_body(buf, sizeof buf, 4, 41, &p);
+    expect_read_as(p, n, 4, 4, 41, "v4 body with error 41");
+    n = api_versions_body(buf, sizeof buf, 5, 0, &p);
+    expect_read_as(p, n, 5, 5, 0, "v5 body without error");
+}
+
+Test(messages, api_versions_v0_answer_to_a_newer_version)
+{
+    uint8_t buf[256];
+    const uint8_t *p;
+    size_t n = api_versions_body(buf, sizeof buf, 0, 35, &p);
+    expect_read_as(p, n, 3, 0, 35, "v3 asked, v0 body with error 35");
+    expect_read_as(p, n, 5, 0, 35, "v5 asked, v0 body with error 35");
+    /* other APIs never fall back */
+    kw_reader r;
+    kw_reader_init(&r, p, n);
+    kw_message msg;
+    kw_decode_error err;
+    cr_assert_neq(kw_response_decode(&r, KW_API_METADATA, 0, &msg, &err), KW_OK,
+                  "an ApiVersions body is no Metadata v0 response");
+}
+
+Test(messages, api_versions_neither_version_fits)
+{
+    /* error 35, then an int32 count of 1000 elements that are not there: fails as v3 (compact
+     * count 0 then trailing bytes) and as v0 (count larger than the bytes left) */
+    static const uint8_t body[] = {0x00, 0x23, 0x00, 0x00, 0x03, 0xe8, 0x00};
+    kw_reader r;
+    kw_reader_init(&r, body, sizeof body);
+    kw_message msg;
+    kw_decode_error err;
+    kw_err code = kw_response_decode(&r, KW_API_API_VERSIONS, 3, &msg, &err);
+    cr_assert_neq(code, KW_OK, "garbage does not decode");
+    cr_assert_eq(err.code, code, "err carries the code");
+    cr_assert_eq(err.version, 0, "the error is the v0 reading's, as Kafka's client reports it");
+    cr_assert_eq(err.offset, 2, "at the api_keys count (byte %zu)", err.offset);
+    cr_assert_str_eq(err.path, ".api_keys", "names the field");
+    char text[256];
+    kw_decode_error_format(&err, text, sizeof text);
+    cr_assert(strstr(text, "ApiVersionsResponse v0 .api_keys") != NULL, "formatted: %s", text);
+}

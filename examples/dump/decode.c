@@ -737,16 +737,14 @@ static int dump_response(const struct dump_options *opt, const struct frame_orig
         }
         return -1;
     }
-    /* KIP-511: an ApiVersions error answer comes as a v0 body whatever was asked. */
-    int16_t body_version = version;
-    if (key == KW_API_API_VERSIONS && kw_reader_remaining(&r) >= 2 && kw_load_be16(r.pos) != 0)
-        body_version = 0;
     const kw_message_info *m = kw_message_for_api(key, true);
     kw_reader start = r;
     kw_decode_error err;
     kw_message msg;
     memset(&err, 0, sizeof err);
-    bool ok = m && kw_message_decode(m, &r, body_version, &msg, &err) == KW_OK;
+    /* the library's rule picks the version (KIP-511's v0 answer to ApiVersions) */
+    bool ok = m && kw_response_decode(&r, key, version, &msg, &err) == KW_OK;
+    int16_t body_version = ok ? kw_message_version(&msg) : m ? err.version : version;
     bool selected = api_selected(opt, key) && corr_selected(opt, h.correlation_id);
     bool named = false;
     if (ok && opt->topic_count && names_topic_ids(key))
@@ -761,6 +759,10 @@ static int dump_response(const struct dump_options *opt, const struct frame_orig
     if (!opt->summary) {
         print_frame_start(o, size, true, key, version, h.correlation_id);
         out_printf(",\"header_version\":%d", hv);
+        if (body_version != version) /* KIP-511: the v0 answer to a newer ApiVersions */
+            out_printf(",\"body_version\":%d", body_version);
+        if (body_version != version) /* KIP-511's v0 answer to a newer ApiVersions */
+            out_printf(",\"body_version\":%d", body_version);
         if (req && o->conn) {
             int64_t us = (o->ts_sec - req->ts_sec) * 1000000 +
                          ((int64_t)o->ts_nsec - (int64_t)req->ts_nsec) / 1000;
@@ -802,11 +804,7 @@ static bool decodes_as(const uint8_t *body, size_t size, const struct pending *p
     int hv = kw_response_header_version(p->api_key, p->api_version);
     if (hv < 0 || kw_response_header_read(&r, hv, &h, NULL) != KW_OK)
         return false;
-    int16_t v = p->api_version;
-    if (p->api_key == KW_API_API_VERSIONS && kw_reader_remaining(&r) >= 2 &&
-        kw_load_be16(r.pos) != 0)
-        v = 0;
-    return kw_response_decode(&r, p->api_key, v, &msg, NULL) == KW_OK;
+    return kw_response_decode(&r, p->api_key, p->api_version, &msg, NULL) == KW_OK;
 }
 
 bool frame_head_plausible(const struct dump_options *opt, const struct pending_list *pending,
