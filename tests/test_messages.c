@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "guard.h"
+#include "synth.h"
 #include "alloc_count.h"
 #include "kwire/kwire.h"
 #include "kwire/messages.h"
@@ -317,174 +318,23 @@ Test(messages, real_vectors_every_truncation)
 
 /* ---- generated instances of every message and version ------------------- */
 
-struct wbuf {
-    uint8_t data[1 << 14];
-    size_t len;
-};
-
-static void put(struct wbuf *w, const void *p, size_t n)
-{
-    cr_assert_leq(w->len + n, sizeof w->data, "synthesized message too large");
-    memcpy(w->data + w->len, p, n);
-    w->len += n;
-}
-
-static void put_be(struct wbuf *w, uint64_t v, int bytes)
-{
-    uint8_t b[8];
-    for (int i = 0; i < bytes; i++)
-        b[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-    put(w, b, (size_t)bytes);
-}
-
-static void put_uvarint(struct wbuf *w, uint64_t v)
-{
-    while (v >= 0x80) {
-        uint8_t b = (uint8_t)(v | 0x80);
-        put(w, &b, 1);
-        v >>= 7;
-    }
-    uint8_t b = (uint8_t)v;
-    put(w, &b, 1);
-}
-
-static uint64_t rng_state;
-
-static uint32_t rnd(void)
-{
-    rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
-    return (uint32_t)(rng_state >> 33);
-}
-
-/* A length or count: classic int32/int16 or compact N+1; -1 is null. */
-static void put_length(struct wbuf *w, int64_t n, bool flex, int classic_bytes)
-{
-    if (flex)
-        put_uvarint(w, (uint64_t)(n + 1));
-    else
-        put_be(w, (uint64_t)n, classic_bytes);
-}
-
-static void synth_struct(struct wbuf *w, const kw_struct_info *st, int16_t v, bool flex, int depth);
-
-static void synth_value(struct wbuf *w, const kw_field_info *f, int16_t v, bool flex, bool nullable)
-{
-    switch ((kw_type)f->type) {
-    case KW_TYPE_BOOL: put_be(w, rnd() & 1, 1); break;
-    case KW_TYPE_INT8: put_be(w, rnd(), 1); break;
-    case KW_TYPE_INT16:
-    case KW_TYPE_UINT16: put_be(w, rnd(), 2); break;
-    case KW_TYPE_INT32: put_be(w, rnd(), 4); break;
-    case KW_TYPE_INT64:
-    case KW_TYPE_FLOAT64: put_be(w, (uint64_t)rnd() << 32 | rnd(), 8); break;
-    case KW_TYPE_UUID:
-        for (int i = 0; i < 4; i++)
-            put_be(w, rnd(), 4);
-        break;
-    case KW_TYPE_STRING:
-    case KW_TYPE_BYTES:
-    case KW_TYPE_RECORDS: {
-        if (nullable && rnd() % 4 == 0) {
-            put_length(w, -1, flex, f->type == KW_TYPE_STRING ? 2 : 4);
-            break;
-        }
-        size_t n = rnd() % 7;
-        put_length(w, (int64_t)n, flex, f->type == KW_TYPE_STRING ? 2 : 4);
-        for (size_t i = 0; i < n; i++) {
-            uint8_t c = (uint8_t)('a' + rnd() % 26);
-            put(w, &c, 1);
-        }
-        break;
-    }
-    case KW_TYPE_STRUCT: synth_struct(w, f->sub, v, flex, 1); break;
-    }
-}
-
-static void synth_field(struct wbuf *w, const kw_field_info *f, int16_t v, bool msg_flex, int depth)
-{
-    bool flex = msg_flex && !f->never_flexible;
-    bool nullable = kw_versions_has(f->nullable, v);
-    if (f->is_array) {
-        if (nullable && rnd() % 5 == 0) {
-            put_length(w, -1, flex, 4);
-            return;
-        }
-        int64_t count = depth > 3 ? 0 : rnd() % 4;
-        put_length(w, count, flex, 4);
-        for (int64_t i = 0; i < count; i++) {
-            if (f->type == KW_TYPE_STRUCT)
-                synth_struct(w, f->sub, v, msg_flex, depth + 1);
-            else
-                synth_value(w, f, v, flex, false);
-        }
-        return;
-    }
-    if (f->type == KW_TYPE_STRUCT) {
-        if (nullable) {
-            bool is_null = rnd() % 3 == 0;
-            put_be(w, is_null ? 0xff : 1, 1);
-            if (is_null)
-                return;
-        }
-        synth_struct(w, f->sub, v, msg_flex, depth + 1);
-        return;
-    }
-    synth_value(w, f, v, flex, nullable);
-}
-
-static void synth_struct(struct wbuf *w, const kw_struct_info *st, int16_t v, bool flex, int depth)
-{
-    for (uint16_t i = 0; i < st->field_count; i++) {
-        const kw_field_info *f = &st->fields[i];
-        if (kw_versions_has(f->versions, v) && !kw_versions_has(f->tagged, v))
-            synth_field(w, f, v, flex, depth);
-    }
-    if (!flex)
-        return;
-    /* Tagged fields in increasing tag order, some left out, then maybe an unknown one. */
-    const kw_field_info *tagged[16];
-    size_t nt = 0;
-    for (int32_t tag = 0; tag < 16; tag++)
-        for (uint16_t i = 0; i < st->field_count; i++) {
-            const kw_field_info *f = &st->fields[i];
-            if (f->tag == tag && kw_versions_has(f->tagged, v) && kw_versions_has(f->versions, v) &&
-                rnd() % 2)
-                tagged[nt++] = f;
-        }
-    bool unknown = rnd() % 4 == 0;
-    put_uvarint(w, nt + unknown);
-    for (size_t i = 0; i < nt; i++) {
-        static struct wbuf tmp[8];
-        cr_assert_lt(depth, 8, "tagged fields nest too deep");
-        tmp[depth].len = 0;
-        synth_field(&tmp[depth], tagged[i], v, flex, depth);
-        put_uvarint(w, (uint64_t)tagged[i]->tag);
-        put_uvarint(w, tmp[depth].len);
-        put(w, tmp[depth].data, tmp[depth].len);
-    }
-    if (unknown) {
-        put_uvarint(w, 10000);
-        put_uvarint(w, 3);
-        put(w, "xyz", 3);
-    }
-}
-
 Test(messages, every_message_every_version)
 {
     size_t count;
     const kw_message_info *const *all = kw_messages(&count);
     size_t versions = 0, requests = 0, responses = 0;
-    static struct wbuf w;
+    static uint8_t buf[1 << 14];
+    kwt_synth w;
     kwt_guard g;
-    kwt_guard_open(&g, sizeof w.data);
+    kwt_guard_open(&g, sizeof buf);
     for (size_t i = 0; i < count; i++) {
         const kw_message_info *m = all[i];
         for (int16_t v = m->versions.lo; v <= m->versions.hi; v++) {
-            bool flex = m->first_flexible >= 0 && v >= m->first_flexible;
             for (uint64_t seed = 0; seed < 4; seed++) {
-                rng_state = seed * 7919 + (uint64_t)i * 104729 + (uint64_t)v;
-                w.len = 0;
-                synth_struct(&w, m->root, v, flex, 0);
+                kwt_synth_init(&w, buf, sizeof buf, seed * 7919 + (uint64_t)i * 104729 + (uint64_t)v,
+                               KWT_SYNTH_SOME_TAGS);
+                cr_assert(kwt_synth_message(&w, m, v), "%s v%d: synthesized message too large",
+                          m->name, v);
                 const uint8_t *p = kwt_guard_place(&g, w.data, w.len);
                 kw_reader r;
                 kw_reader_init(&r, p, w.len);
