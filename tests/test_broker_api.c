@@ -225,8 +225,9 @@ Test(broker_api, produce_checks_crc_and_sequences)
     bh_disconnect(&h, &c);
 }
 
-static kw_fetch_response_partition_data fetch(bh_conn *c, int64_t offset, int32_t max_wait,
-                                              int32_t min_bytes, bool *answered, bh_resp *r)
+static kw_fetch_response_partition_data fetch_at(bh_conn *c, int16_t version, int64_t offset,
+                                                 int32_t max_wait, int32_t min_bytes,
+                                                 bool *answered, bh_resp *r)
 {
     kw_fetch_request_fetch_partition fp;
     memset(&fp, 0, sizeof fp);
@@ -250,10 +251,10 @@ static kw_fetch_response_partition_data fetch(bh_conn *c, int64_t offset, int32_
     rq.topics = kw_array_of(&ft, 1);
     rq.forgotten_topics_data = kw_array_of(NULL, 0);
     rq.rack_id = bk_cstr("");
-    bh_send(&h, c, KW_API_FETCH, 11, &rq);
+    bh_send(&h, c, KW_API_FETCH, version, &rq);
     kw_fetch_response_partition_data pd;
     memset(&pd, 0, sizeof pd);
-    *answered = bh_recv(&h, c, KW_API_FETCH, 11, r);
+    *answered = bh_recv(&h, c, KW_API_FETCH, version, r);
     if (!*answered)
         return pd;
     cr_assert_eq(r->err, KW_OK, "fetch decodes");
@@ -264,6 +265,12 @@ static kw_fetch_response_partition_data fetch(bh_conn *c, int64_t offset, int32_
     kw_array_iter_init(&pi, &rt.partitions);
     cr_assert(kw_fetch_response_partition_data_next(&pi, &pd), "partition");
     return pd;
+}
+
+static kw_fetch_response_partition_data fetch(bh_conn *c, int64_t offset, int32_t max_wait,
+                                              int32_t min_bytes, bool *answered, bh_resp *r)
+{
+    return fetch_at(c, 11, offset, max_wait, min_bytes, answered, r);
 }
 
 Test(broker_api, fetch_long_poll_and_records_from_the_file)
@@ -593,4 +600,325 @@ Test(broker_api, timeouts_and_buffer_growth)
     bh_disconnect(&h, &slow);
     bh_disconnect(&h, &idle);
     bh_disconnect(&h, &ok);
+}
+
+/* ---- message format conversion: legacy producers and consumers beside v2 ones ------------ */
+
+#include "kwire/compress.h"
+#include "kwire/record_builder.h"
+
+static uint8_t *builder_bytes(kw_builder *b, size_t *len)
+{
+    cr_assert_eq(kw_builder_error(b), KW_OK, "build: %s", kw_err_name(kw_builder_error(b)));
+    *len = kw_builder_size(b);
+    uint8_t *out = malloc(*len);
+    cr_assert(out && kw_builder_copy_out(b, out, *len) == *len, "copy out");
+    kw_builder_free(b);
+    return out;
+}
+
+/*
+ * A legacy message set of n messages "k<first+i>"/"v<first+i>", magic 1
+ * timestamps 1000+first+i; with a codec, one wrapper around them, as a
+ * producer writes it (offsets 0..n-1, the wrapper's the last).
+ */
+static uint8_t *legacy_set(int8_t magic, kw_compression codec, int64_t first, int n, size_t *len)
+{
+    kw_builder b;
+    kw_builder_init_growable(&b, 4096);
+    for (int i = n - 1; i >= 0; i--) {
+        char k[32], v[32];
+        snprintf(k, sizeof k, "k%lld", (long long)(first + i));
+        snprintf(v, sizeof v, "v%lld", (long long)(first + i));
+        kw_build_legacy_message(&b, magic, i, 0, 1000 + first + i, bk_cstr(k), bk_cstr(v));
+    }
+    uint8_t *plain = builder_bytes(&b, len);
+    if (codec == KW_COMPRESSION_NONE)
+        return plain;
+    size_t cap = kw_compress_bound(codec, *len), packed_len;
+    uint8_t *packed = malloc(cap);
+    cr_assert_eq(kw_compress(codec, 0, (kw_slice){plain, *len}, packed, cap, &packed_len), KW_OK);
+    kw_builder_init_growable(&b, 4096);
+    kw_build_legacy_message(&b, magic, n - 1, (int8_t)codec, 1000 + first + n - 1,
+                            (kw_slice){NULL, 0}, (kw_slice){packed, packed_len});
+    free(plain);
+    free(packed);
+    return builder_bytes(&b, len);
+}
+
+/* A v2 batch of n records "k<first+i>"/"v<first+i>", timestamps 1000+first+i. */
+static uint8_t *v2_batch(kw_compression codec, int64_t first, int n, size_t *len)
+{
+    kw_record_spec recs[16];
+    char keys[16][32], values[16][32];
+    cr_assert_leq(n, 16);
+    for (int i = 0; i < n; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%lld", (long long)(first + i));
+        snprintf(values[i], sizeof values[i], "v%lld", (long long)(first + i));
+        memset(&recs[i], 0, sizeof recs[i]);
+        recs[i].offset_delta = i;
+        recs[i].timestamp_delta = i;
+        recs[i].key = bk_cstr(keys[i]);
+        recs[i].value = bk_cstr(values[i]);
+    }
+    kw_batch_spec spec = kw_batch_spec_default();
+    spec.base_timestamp = 1000 + first;
+    spec.attributes = (int16_t)codec;
+    kw_builder b;
+    kw_builder_init_growable(&b, 4096);
+    kw_build_record_batch(&b, &spec, recs, (size_t)n);
+    return builder_bytes(&b, len);
+}
+
+/* What a consumer reads out of a records field, whatever the format. */
+typedef struct seen {
+    int64_t offset, timestamp;
+    int8_t magic;
+    char key[32], value[32];
+} seen;
+
+static void see(seen *s, int8_t magic, int64_t offset, int64_t ts, kw_slice k, kw_slice v)
+{
+    s->magic = magic;
+    s->offset = offset;
+    s->timestamp = ts;
+    cr_assert(k.ptr && v.ptr && k.len < sizeof s->key && v.len < sizeof s->value, "key, value");
+    memcpy(s->key, k.ptr, k.len);
+    s->key[k.len] = 0;
+    memcpy(s->value, v.ptr, v.len);
+    s->value[v.len] = 0;
+}
+
+/* Every record of records, CRCs checked, wrappers and compressed batches opened. */
+static size_t read_all(kw_slice records, seen *out, size_t max)
+{
+    static uint8_t plain[1 << 20];
+    size_t n = 0;
+    kw_batch_iter it;
+    kw_batch_iter_init(&it, records, KW_VERIFY_CRC);
+    kw_batch b;
+    int rc;
+    while ((rc = kw_batch_iter_next(&it, &b)) == 1) {
+        if (b.magic == 2) {
+            kw_record_iter ri;
+            size_t len;
+            if (kw_record_batch_compression(&b.v2) != KW_COMPRESSION_NONE) {
+                cr_assert_eq(kw_record_batch_decompress(&b.v2, plain, sizeof plain, &len), KW_OK);
+                kw_record_iter_init_raw(&ri, (kw_slice){plain, len}, b.v2.record_count, 0);
+            } else {
+                kw_record_iter_init(&ri, &b.v2);
+            }
+            kw_record r;
+            while (kw_record_iter_next(&ri, &r) == 1) {
+                int64_t off, ts;
+                cr_assert(kw_record_offset(&b.v2, &r, &off) && kw_record_timestamp(&b.v2, &r, &ts));
+                cr_assert_lt(n, max);
+                see(&out[n++], 2, off, ts, r.key, r.value);
+            }
+            continue;
+        }
+        const kw_legacy_message *m = &b.legacy;
+        if (kw_legacy_message_compression(m) == KW_COMPRESSION_NONE) {
+            cr_assert_lt(n, max);
+            see(&out[n++], m->magic, m->offset, m->timestamp, m->key, m->value);
+            continue;
+        }
+        size_t len;
+        cr_assert_eq(kw_legacy_message_decompress(m, plain, sizeof plain, &len), KW_OK, "wrapper");
+        kw_batch_iter ii;
+        kw_batch_iter_init(&ii, (kw_slice){plain, len}, KW_VERIFY_CRC);
+        kw_batch inner;
+        size_t first = n;
+        while (kw_batch_iter_next(&ii, &inner) == 1) {
+            cr_assert_eq(inner.magic, m->magic, "inner messages of the wrapper's magic");
+            cr_assert_lt(n, max);
+            const kw_legacy_message *im = &inner.legacy;
+            see(&out[n++], im->magic, im->offset, im->timestamp, im->key, im->value);
+        }
+        /* KIP-31: magic 1 inner offsets are relative, the wrapper's is the last absolute one */
+        if (m->magic == 1)
+            for (size_t i = first; i < n; i++)
+                out[i].offset += m->offset - (int64_t)(n - 1 - first);
+        cr_assert_eq(out[n - 1].offset, m->offset, "the wrapper carries its last offset");
+    }
+    cr_assert_eq(rc, 0, "records end cleanly");
+    return n;
+}
+
+static int16_t produce_error(bh_conn *c, int16_t version, uint8_t *set, size_t len, int64_t *base)
+{
+    kw_produce_response_partition_produce_response rp = produce(c, version, set, len);
+    free(set);
+    if (base)
+        *base = rp.base_offset;
+    return rp.error_code;
+}
+
+/* Records 0..n-1 in order, each "k<offset>"/"v<offset>", every one of magic. */
+static void expect_log(const seen *s, size_t n, size_t want, int64_t first, int8_t magic,
+                       int16_t version)
+{
+    cr_assert_eq(n, want, "Fetch v%d: %zu records, want %zu", version, n, want);
+    for (size_t i = 0; i < n; i++) {
+        char k[32], v[32];
+        snprintf(k, sizeof k, "k%lld", (long long)(first + (int64_t)i));
+        snprintf(v, sizeof v, "v%lld", (long long)(first + (int64_t)i));
+        cr_assert_eq(s[i].offset, first + (int64_t)i, "Fetch v%d: offsets continuous (%zu)", version, i);
+        cr_assert_eq(s[i].magic, magic, "Fetch v%d: magic %d at %zu", version, magic, i);
+        cr_assert_str_eq(s[i].key, k, "Fetch v%d: key at %zu", version, i);
+        cr_assert_str_eq(s[i].value, v, "Fetch v%d: value at %zu", version, i);
+    }
+}
+
+Test(broker_api, old_and_new_clients_share_a_topic)
+{
+    bh_conn p = bh_connect(&h), c = bh_connect(&h);
+    kw_compression second = kw_compression_available(KW_COMPRESSION_LZ4) ? KW_COMPRESSION_LZ4
+                                                                          : KW_COMPRESSION_GZIP;
+    kw_compression third = kw_compression_available(KW_COMPRESSION_SNAPPY) ? KW_COMPRESSION_SNAPPY
+                                                                            : KW_COMPRESSION_GZIP;
+    struct {
+        int16_t version;
+        int8_t magic; /* 2: a v2 batch */
+        kw_compression codec;
+        int n;
+    } steps[] = {
+        {9, 2, KW_COMPRESSION_NONE, 5},   /* 0-4 */
+        {2, 1, KW_COMPRESSION_NONE, 3},   /* 5-7 */
+        {0, 0, KW_COMPRESSION_GZIP, 4},   /* 8-11 */
+        {1, 0, KW_COMPRESSION_NONE, 70},  /* 12-81: more messages than the 64-batch limit */
+        {9, 2, second, 5},                /* 82-86 */
+        {2, 1, third, 3},                 /* 87-89 */
+        {2, 2, KW_COMPRESSION_NONE, 4},   /* 90-93: Produce v2 may carry a v2 batch too */
+    };
+    int64_t next = 0;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        size_t len;
+        uint8_t *set = steps[i].magic == 2 ? v2_batch(steps[i].codec, next, steps[i].n, &len)
+                                           : legacy_set(steps[i].magic, steps[i].codec, next,
+                                                        steps[i].n, &len);
+        int64_t base;
+        int16_t err = produce_error(&p, steps[i].version, set, len, &base);
+        cr_assert_eq(err, BK_NONE, "step %zu: Produce v%d, magic %d: error %d", i,
+                     steps[i].version, steps[i].magic, err);
+        cr_assert_eq(base, next, "step %zu: base offset", i);
+        next += steps[i].n;
+    }
+    static seen s[256];
+    for (int16_t v = 0; v <= 12; v++) {
+        bool answered;
+        bh_resp r;
+        kw_fetch_response_partition_data pd = fetch_at(&c, v, 0, 0, 1, &answered, &r);
+        cr_assert(answered, "Fetch v%d answered", v);
+        cr_assert_eq(pd.error_code, BK_NONE, "Fetch v%d: error %d", v, pd.error_code);
+        size_t n = read_all(pd.records, s, 256);
+        int8_t magic = v <= 1 ? 0 : v <= 3 ? 1 : 2;
+        expect_log(s, n, (size_t)next, 0, magic, v);
+        /* magic 1 and v2 carry the producers' timestamps; magic 0 messages got the append time */
+        for (size_t i = 0; magic >= 1 && i < n; i++) {
+            if (i < 8 || i >= 82)
+                cr_assert_eq(s[i].timestamp, 1000 + s[i].offset, "Fetch v%d: timestamp %zu", v, i);
+            else
+                cr_assert_gt(s[i].timestamp, 1000000000000LL, "append time for magic 0 (%zu)", i);
+        }
+        bh_resp_free(&r);
+    }
+    /* an old reader starting inside a plain batch gets its messages from there */
+    bool answered;
+    bh_resp r;
+    kw_fetch_response_partition_data pd = fetch_at(&c, 3, 2, 0, 1, &answered, &r);
+    size_t n = read_all(pd.records, s, 256);
+    expect_log(s, n, (size_t)next - 2, 2, 1, 3);
+    bh_resp_free(&r);
+    bh_disconnect(&h, &p);
+    bh_disconnect(&h, &c);
+}
+
+Test(broker_api, legacy_produce_refusals)
+{
+    bh_conn p = bh_connect(&h);
+    size_t len;
+    /* a legacy message set in Produce v3 and later: record batches only */
+    uint8_t *set = legacy_set(1, KW_COMPRESSION_NONE, 0, 2, &len);
+    cr_assert_eq(produce_error(&p, 3, set, len, NULL), BK_INVALID_RECORD);
+    /* a bad CRC-32 */
+    set = legacy_set(1, KW_COMPRESSION_NONE, 0, 2, &len);
+    set[len - 1] ^= 1;
+    cr_assert_eq(produce_error(&p, 2, set, len, NULL), BK_CORRUPT_MESSAGE);
+    /* a bad CRC inside a compressed wrapper: the wrapper's own is fine */
+    kw_builder b;
+    kw_builder_init_growable(&b, 4096);
+    kw_build_legacy_message(&b, 1, 0, 0, 5, bk_cstr("k"), bk_cstr("v"));
+    uint8_t *inner = builder_bytes(&b, &len);
+    inner[len - 1] ^= 1;
+    size_t cap = kw_compress_bound(KW_COMPRESSION_GZIP, len), plen;
+    uint8_t *packed = malloc(cap);
+    cr_assert_eq(kw_compress(KW_COMPRESSION_GZIP, 0, (kw_slice){inner, len}, packed, cap, &plen), KW_OK);
+    kw_builder_init_growable(&b, 4096);
+    kw_build_legacy_message(&b, 1, 0, KW_COMPRESSION_GZIP, 5, (kw_slice){NULL, 0},
+                            (kw_slice){packed, plen});
+    set = builder_bytes(&b, &len);
+    cr_assert_eq(produce_error(&p, 2, set, len, NULL), BK_CORRUPT_MESSAGE);
+    free(inner);
+    free(packed);
+    /* timestamps whose difference does not fit an int64 */
+    kw_builder_init_growable(&b, 4096);
+    kw_build_legacy_message(&b, 1, 1, 0, INT64_MAX, bk_cstr("k"), bk_cstr("v"));
+    kw_build_legacy_message(&b, 1, 0, 0, INT64_MIN, bk_cstr("k"), bk_cstr("v"));
+    set = builder_bytes(&b, &len);
+    cr_assert_eq(produce_error(&p, 2, set, len, NULL), BK_INVALID_TIMESTAMP);
+    /* nothing of those reached the log */
+    cr_assert_eq(h.br.topics[0]->parts[1]->log.end, 0, "log untouched");
+    /* a zstd batch has no legacy form: old readers get UNSUPPORTED_COMPRESSION_TYPE */
+    if (kw_compression_available(KW_COMPRESSION_ZSTD)) {
+        set = v2_batch(KW_COMPRESSION_ZSTD, 0, 2, &len);
+        cr_assert_eq(produce_error(&p, 9, set, len, NULL), BK_NONE);
+        bh_conn c = bh_connect(&h);
+        bool answered;
+        bh_resp r;
+        kw_fetch_response_partition_data pd = fetch_at(&c, 2, 0, 0, 1, &answered, &r);
+        cr_assert_eq(pd.error_code, 76, "zstd to a Fetch v2 reader");
+        bh_resp_free(&r);
+        bh_disconnect(&h, &c);
+    }
+    bh_disconnect(&h, &p);
+}
+
+Test(broker_api, without_conversion_old_versions_are_not_advertised)
+{
+    bh_close(&h);
+    h.cfg.down_conversion = false;
+    cr_assert(bh_open(&h), "reopen");
+    bh_conn c = bh_connect(&h);
+    kw_api_versions_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.client_software_name = bk_cstr("harness");
+    rq.client_software_version = bk_cstr("1.0");
+    bh_send(&h, &c, KW_API_API_VERSIONS, 3, &rq);
+    bh_resp r;
+    cr_assert(bh_recv(&h, &c, KW_API_API_VERSIONS, 3, &r), "answered");
+    kw_array_iter it;
+    kw_api_versions_response_api_version k;
+    int checked = 0;
+    kw_array_iter_init(&it, &r.msg.u.api_versions_response.api_keys);
+    while (kw_api_versions_response_api_version_next(&it, &k)) {
+        if (k.api_key == KW_API_PRODUCE) {
+            cr_assert_eq(k.min_version, 3, "Produce from v3");
+            checked++;
+        }
+        if (k.api_key == KW_API_FETCH) {
+            cr_assert_eq(k.min_version, 4, "Fetch from v4");
+            checked++;
+        }
+    }
+    cr_assert_eq(checked, 2);
+    bh_resp_free(&r);
+    /* and a Fetch v3 is treated as any version outside the range: the connection closes */
+    kw_fetch_request fq;
+    memset(&fq, 0, sizeof fq);
+    fq.replica_id = -1;
+    fq.topics = kw_array_of(NULL, 0);
+    bh_send(&h, &c, KW_API_FETCH, 3, &fq);
+    cr_assert(bh_closed(&h, &c), "no answer to Fetch v3: closed");
+    bh_disconnect(&h, &c);
 }

@@ -46,6 +46,14 @@ static const struct topic_config {
 
 #define NCONFIGS (sizeof topic_configs / sizeof topic_configs[0])
 
+/* A config's value where the topic sets none; down-conversion follows the broker's flag. */
+static const char *config_default(const bk_broker *br, const struct topic_config *c)
+{
+    if (!strcmp(c->name, "message.downconversion.enable"))
+        return br->cfg.down_conversion ? "true" : "false";
+    return c->value;
+}
+
 static const struct topic_config *known_config(kw_slice name)
 {
     for (size_t i = 0; i < NCONFIGS; i++)
@@ -180,7 +188,7 @@ bk_result bk_handle_create_topics(bk_req *req)
             for (size_t c = 0; c < NCONFIGS; c++) {
                 const char *v = t ? bk_topic_config(t, topic_configs[c].name) : NULL;
                 cs[c].name = bk_cstr(topic_configs[c].name);
-                cs[c].value = bk_cstr(v ? v : topic_configs[c].value);
+                cs[c].value = bk_cstr(v ? v : config_default(req->br, &topic_configs[c]));
                 cs[c].config_source = v ? 1 : 5; /* DYNAMIC_TOPIC_CONFIG : DEFAULT_CONFIG */
             }
             r->configs = kw_array_of(cs, (int32_t)NCONFIGS);
@@ -396,7 +404,7 @@ bk_result bk_handle_describe_configs(bk_req *req)
                 name = topic_configs[c].name;
                 const char *v = bk_topic_config(t, name);
                 dynamic = v != NULL;
-                value = v ? v : topic_configs[c].value;
+                value = v ? v : config_default(req->br, &topic_configs[c]);
                 type = topic_configs[c].type;
             } else {
                 name = broker_cfg[c].name;

@@ -96,6 +96,7 @@ typedef struct bk_config {
     int64_t fsync_interval_ms;
     int32_t default_partitions;
     bool auto_create_topics;
+    bool down_conversion;     /* serve Produce v0-v2 and Fetch v0-v3 by converting (convert.c) */
     int32_t node_id;
     int64_t segment_bytes;
     int32_t max_message_bytes;
@@ -212,6 +213,7 @@ void bk_log_close(bk_log *log);
  * CRC), in place. Returns 0 or -1 (errno).
  */
 int bk_log_append(bk_log *log, uint8_t *batch, size_t len, int32_t leader_epoch);
+
 int bk_log_sync(bk_log *log);
 
 /** Where a read lies: a range of a segment file. */
@@ -512,6 +514,25 @@ typedef struct bk_req {
     int64_t park_deadline;  /* set by a handler that returns BK_PARKED */
     bk_park park;
 } bk_req;
+
+/* ---- message format conversion (convert.c) ----------------------------------- */
+
+/**
+ * A legacy message set (Produce v0-v2) as one v2 batch in req's scratch,
+ * compressed wrappers opened, CRC-32s checked. Kafka error code.
+ */
+int bk_upconvert(bk_req *req, kw_slice records, kw_slice *batch);
+/**
+ * v2 batches as legacy messages of magic (0 or 1) in req's scratch; plain
+ * records before first_offset left out. Kafka error code.
+ */
+int bk_downconvert(bk_req *req, kw_slice batches, int64_t first_offset, int8_t magic,
+                   kw_slice *out);
+/** bk_downconvert over a read of the log (read into memory first). */
+int bk_downconvert_read(bk_req *req, const bk_read *rd, int64_t first_offset, int8_t magic,
+                        kw_slice *out);
+/** The oldest version of a key the broker serves: Produce 3 and Fetch 4 without conversion. */
+int16_t bk_api_min_version(const bk_broker *br, int16_t api_key);
 
 /** Handles one frame; fills req->out with the response body. */
 bk_result bk_dispatch(bk_req *req);

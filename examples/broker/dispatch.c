@@ -77,9 +77,24 @@ static int16_t served_max_version(int16_t key)
     return info->max_version;
 }
 
-static bool version_served(int16_t key, int16_t version)
+/* Without message conversion the versions older than KIP-98's record batches
+ * go, as in Kafka 4: Produce v0-v2 (legacy message sets) and Fetch v0-v3. */
+int16_t bk_api_min_version(const bk_broker *br, int16_t key)
 {
-    return kw_api_version_supported(key, version) && version <= served_max_version(key);
+    const kw_api_info *info = kw_api_lookup(key);
+    if (!info)
+        return -1;
+    if (!br->cfg.down_conversion && key == KW_API_PRODUCE)
+        return 3;
+    if (!br->cfg.down_conversion && key == KW_API_FETCH)
+        return 4;
+    return info->min_version;
+}
+
+static bool version_served(const bk_broker *br, int16_t key, int16_t version)
+{
+    return kw_api_version_supported(key, version) && version <= served_max_version(key) &&
+           version >= bk_api_min_version(br, key);
 }
 
 bool bk_api_served(int16_t api_key) { return handler_for(api_key) != NULL; }
@@ -227,9 +242,8 @@ bk_result bk_handle_api_versions(bk_req *req)
     for (int16_t key = 0; key < KW_API_KEY_COUNT; key++) {
         if (!handler_for(key))
             continue;
-        const kw_api_info *info = kw_api_lookup(key);
         keys[k].api_key = key;
-        keys[k].min_version = info->min_version;
+        keys[k].min_version = bk_api_min_version(req->br, key);
         keys[k].max_version = served_max_version(key);
         k++;
     }
@@ -264,7 +278,7 @@ bk_result bk_dispatch(bk_req *req)
         /* an ApiVersions of a version the broker does not know may carry a header it
          * cannot read either: its correlation id is enough for the KIP-511 answer */
         if (req->hdr.api_key == KW_API_API_VERSIONS && req->frame_len >= 8 &&
-            !version_served(KW_API_API_VERSIONS, req->hdr.api_version)) {
+            !version_served(req->br, KW_API_API_VERSIONS, req->hdr.api_version)) {
             req->hdr.correlation_id = (int32_t)kw_load_be32(req->frame + 4);
             api_versions_unsupported(req);
             kw_build_i32(req->out, req->hdr.correlation_id);
@@ -283,7 +297,7 @@ bk_result bk_dispatch(bk_req *req)
     int16_t key = req->hdr.api_key;
     int response_header = kw_response_header_version(key, req->version);
     bk_result res;
-    if (!version_served(key, req->version)) {
+    if (!version_served(req->br, key, req->version)) {
         if (key != KW_API_API_VERSIONS) {
             bk_log_msg("%s: %s v%d is outside the valid range, closing",
                        req->conn ? req->conn->peer : "?", kw_api_lookup(key)->name,

@@ -15,6 +15,9 @@
  * them, so it never reads through the stand-in. The dup'ed fds stay open
  * until the response is sent, even if the topic is deleted meanwhile.
  *
+ * Fetch v0-v3 are the exception: their readers know legacy messages only,
+ * so the range is read into memory and converted (convert.c).
+ *
  * Long poll: a Fetch that finds fewer than min_bytes parks (max_wait_ms at
  * most) and runs again whenever a produce appends or its time runs out.
  */
@@ -201,9 +204,16 @@ bk_result bk_handle_fetch(bk_req *req)
     }
     if (req->conn && !reserve_files(req->conn, nreads))
         return BK_CLOSE;
+    /* Fetch v0-v3 readers know magic 0 (v0-v1) or 1 (v2-v3) only: converted in memory */
+    int8_t legacy_magic = req->version <= 1 ? 0 : req->version <= 3 ? 1 : 2;
     for (size_t i = 0; i < k; i++) {
         fetch_part *f = &fps[i];
-        if (f->p && f->out->error_code == BK_NONE && f->rd.len > 0)
+        if (!f->p || f->out->error_code != BK_NONE || f->rd.len == 0)
+            continue;
+        if (legacy_magic < 2)
+            f->out->error_code = (int16_t)bk_downconvert_read(req, &f->rd, f->offset, legacy_magic,
+                                                              &f->out->records);
+        else
             f->out->records = bk_conn_file_slice(req, f->rd.fd, f->rd.pos, f->rd.len);
     }
     resp.responses = kw_array_of(topics, ntopics);

@@ -28,6 +28,8 @@ static void usage(FILE *to)
             "  --partitions N            partitions of auto-created topics (default 1)\n"
             "  --segment-bytes N         roll log segments at N bytes (default 1 GiB)\n"
             "  --no-auto-create          do not create topics on Metadata requests\n"
+            "  --no-down-conversion      do not convert legacy message sets: Produce v0-v2\n"
+            "                            and Fetch v0-v3 are then not served (as Kafka 4)\n"
             "  --group-initial-rebalance-delay-ms N  (default 3000, as Kafka)\n"
             "  --idle-timeout-ms N       close idle connections (default 600000)\n"
             "  --request-timeout-ms N    close a connection whose request does not arrive\n"
@@ -143,6 +145,8 @@ static int load_properties(const char *path, bk_config *cfg)
             cfg->node_id = (int32_t)v;
         } else if (!strcmp(key, "auto.create.topics.enable")) {
             cfg->auto_create_topics = strcmp(value, "false") != 0;
+        } else if (!strcmp(key, "log.message.downconversion.enable")) {
+            cfg->down_conversion = strcmp(value, "false") != 0;
         } else if (!strcmp(key, "log.segment.bytes") && parse_long(value, 1024, INT32_MAX, &v)) {
             cfg->segment_bytes = v;
         } else if (!strcmp(key, "socket.request.max.bytes") && parse_long(value, 64, INT32_MAX, &v)) {
@@ -164,7 +168,7 @@ int main(int argc, char **argv)
     bk_config_default(&cfg);
     enum {
         OPT_LISTEN = 256, OPT_ADVERTISE, OPT_DATA_DIR, OPT_MAX_FRAME, OPT_FSYNC, OPT_PARTITIONS,
-        OPT_SEGMENT, OPT_NO_AUTO, OPT_DELAY, OPT_IDLE, OPT_REQ_TIMEOUT, OPT_MAX_CONN, OPT_MAX_PARTS,
+        OPT_SEGMENT, OPT_NO_AUTO, OPT_NO_DOWNCONV, OPT_DELAY, OPT_IDLE, OPT_REQ_TIMEOUT, OPT_MAX_CONN, OPT_MAX_PARTS,
     };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -175,6 +179,7 @@ int main(int argc, char **argv)
         {"partitions", required_argument, NULL, OPT_PARTITIONS},
         {"segment-bytes", required_argument, NULL, OPT_SEGMENT},
         {"no-auto-create", no_argument, NULL, OPT_NO_AUTO},
+        {"no-down-conversion", no_argument, NULL, OPT_NO_DOWNCONV},
         {"group-initial-rebalance-delay-ms", required_argument, NULL, OPT_DELAY},
         {"idle-timeout-ms", required_argument, NULL, OPT_IDLE},
         {"request-timeout-ms", required_argument, NULL, OPT_REQ_TIMEOUT},
@@ -231,6 +236,7 @@ int main(int argc, char **argv)
             cfg.segment_bytes = ok ? v : cfg.segment_bytes;
             break;
         case OPT_NO_AUTO: cfg.auto_create_topics = false; break;
+        case OPT_NO_DOWNCONV: cfg.down_conversion = false; break;
         case OPT_DELAY:
             ok = parse_long(optarg, 0, INT32_MAX, &v);
             cfg.group_initial_rebalance_delay_ms = ok ? v : 0;

@@ -2,7 +2,9 @@
  * Produce and InitProducerId.
  *
  * Each partition's records must be v2 batches whose CRC checks; an
- * uncompressed batch's records are walked and checked too. A batch that
+ * uncompressed batch's records are walked and checked too. Produce v0-v2
+ * may bring a legacy message set instead: it is converted into one v2
+ * batch first (convert.c), which then goes through the same checks. A batch that
  * passes is appended as it was received: only its base_offset and
  * partition_leader_epoch are rewritten, in the request buffer, and those
  * lie outside the CRC. With --fsync always the logs are synced before the
@@ -141,11 +143,22 @@ static int produce_partition(bk_req *req, bk_partition *p, kw_slice records, int
     if (!records.ptr)
         return BK_INVALID_RECORD;
     kw_batch_iter it;
+    kw_batch b;
+    kw_batch_iter_init(&it, records, 0);
+    if (kw_batch_iter_next(&it, &b) == 1 && b.magic != 2) {
+        /* Produce v0-v2 may carry legacy message sets: one v2 batch goes in the log */
+        if (req->version >= 3)
+            return BK_INVALID_RECORD;
+        if (!req->br->cfg.down_conversion)
+            return BK_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+        int err = bk_upconvert(req, records, &records);
+        if (err != BK_NONE)
+            return err;
+    }
     kw_batch batches[MAX_BATCHES];
     size_t n = 0;
     kw_batch_iter_init(&it, records, KW_VERIFY_CRC);
     int rc;
-    kw_batch b;
     while ((rc = kw_batch_iter_next(&it, &b)) == 1) {
         if (n == MAX_BATCHES)
             return BK_INVALID_RECORD;

@@ -23,6 +23,7 @@ void bk_config_default(bk_config *cfg)
     cfg->fsync_interval_ms = 1000;
     cfg->default_partitions = 1;
     cfg->auto_create_topics = true;
+    cfg->down_conversion = true;
     cfg->node_id = 1;
     cfg->segment_bytes = 1073741824;
     cfg->max_message_bytes = 1048588;
