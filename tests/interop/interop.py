@@ -5,6 +5,7 @@
   interop.py restart   --broker PATH [--segcheck PATH]
   interop.py crash     --broker PATH --segcheck PATH
   interop.py hostile   --broker PATH
+  interop.py old-formats --broker PATH [--segcheck PATH]
 
 Each test starts its own broker(s) on 127.0.0.1 (a free port) with a fresh
 data directory under $TMPDIR, drives a client or two against it, and stops
@@ -44,6 +45,12 @@ hostile    --max-frame-bytes 1 MiB: while confluent-kafka-python (else kcat)
            resident memory (VmRSS, sampled every 50 ms) under RSS_LIMIT_MB
            (200 MB; 600 MB when the broker is built with AddressSanitizer,
            whose shadow memory and quarantine count in RSS).
+
+old-formats kafka-python pinned to old protocol versions: producers at
+           api_version (0, 9) (magic 0), (0, 10, 0) (magic 1, gzip) and its
+           newest write to one partition, readers at (0, 9), (0, 10, 0),
+           (0, 10, 1) and the newest read all of it back in order, intact
+           (drivers/old_formats_driver.py); the log holds v2 batches only.
 
 Restart and crash run the broker with --segment-bytes 262144 when its --help
 lists that option, so that logs span several segment files.
@@ -447,6 +454,32 @@ def t_roundtrip(a):
     return checks.finish()
 
 
+def t_old_formats(a):
+    """kafka-python pinned to old protocol versions beside its newest, on one partition."""
+    py = python_for("kafka")
+    if py is None:
+        skip("kafka-python is not installed (%s)" % INSTALL_HINT["kafka-python"])
+    checks = Checks("old-formats")
+    wd = Workdir("old-formats")
+    b = Broker(a.broker, wd.sub("data"), [], wd.path)
+    if not checks.check("broker starts", b.start()):
+        return checks.finish()
+    t0 = time.time()
+    rc, out = run_proc([py, os.path.join(HERE, "drivers", "old_formats_driver.py"),
+                        "--bootstrap", b.bootstrap, "--topic", "old-formats",
+                        "--count", str(min(a.count, 500)), "--timeout", "30"], 200, "old-formats")
+    checks.check("magic 0 and 1 producers and readers beside v2 ones", rc == 0,
+                 "%s (%.1f s)" % (last_line(out), time.time() - t0))
+    checks.check("broker still running", b.alive())
+    rc = b.stop()
+    checks.check("broker exits 0 on SIGTERM", rc == 0, "status %s" % rc)
+    segcheck(checks, a.segcheck, b.data_dir, False, "the log holds v2 batches with good CRCs")
+    if checks.failed:
+        b.dump_log()
+    wd.done(not checks.failed)
+    return checks.finish()
+
+
 def durable_cmd():
     py = python_for("confluent_kafka")
     if py is None:
@@ -742,7 +775,7 @@ def t_hostile(a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("test", choices=["roundtrip", "restart", "crash", "hostile"])
+    ap.add_argument("test", choices=["roundtrip", "restart", "crash", "hostile", "old-formats"])
     ap.add_argument("--broker", required=True, help="path of kwire-broker")
     ap.add_argument("--segcheck", default=None, help="path of segcheck")
     ap.add_argument("--client", choices=["kcat", "confluent-kafka-python", "kafka-python", "kafkajs"])
@@ -754,7 +787,7 @@ def main():
     if a.test == "roundtrip" and not a.client:
         ap.error("roundtrip needs --client")
     return {"roundtrip": t_roundtrip, "restart": t_restart, "crash": t_crash,
-            "hostile": t_hostile}[a.test](a)
+            "hostile": t_hostile, "old-formats": t_old_formats}[a.test](a)
 
 
 if __name__ == "__main__":
