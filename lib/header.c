@@ -166,3 +166,40 @@ kw_err kw_response_header_read(kw_reader *r, int header_version, kw_response_hea
         return KW_OK;
     return response_diagnose(&start, header_version, r, err);
 }
+
+/* ---- writing, back to front ---------------------------------------------------------------- */
+
+/* The tagged-field section as it was read: the count, then its fields' bytes unchanged. */
+static void build_tags(kw_builder *b, const kw_tagged_fields *tf)
+{
+    kw_build_raw(b, tf->fields.ptr, tf->fields.len);
+    kw_build_uvarint(b, tf->count);
+}
+
+kw_err kw_build_request_header(kw_builder *b, int header_version, const kw_request_header *h)
+{
+    if (header_version < 0 || header_version > 2) {
+        kw_builder_fail(b, KW_ERR_UNSUPPORTED_VERSION);
+        return kw_builder_error(b);
+    }
+    if (header_version == 2)
+        build_tags(b, &h->tagged);
+    if (header_version >= 1)
+        kw_build_nullable_string(b, h->client_id); /* an int16 length even in v2 */
+    kw_build_i32(b, h->correlation_id);
+    kw_build_i16(b, h->api_version);
+    kw_build_i16(b, h->api_key);
+    return kw_builder_error(b);
+}
+
+kw_err kw_build_response_header(kw_builder *b, int header_version, const kw_response_header *h)
+{
+    if (header_version < 0 || header_version > 1) {
+        kw_builder_fail(b, KW_ERR_UNSUPPORTED_VERSION);
+        return kw_builder_error(b);
+    }
+    if (header_version == 1)
+        build_tags(b, &h->tagged);
+    kw_build_i32(b, h->correlation_id);
+    return kw_builder_error(b);
+}

@@ -1,7 +1,7 @@
 /*
  * kwire headers: the request header (versions 0, 1, 2) in front of every
  * request and the response header (versions 0, 1) in front of every
- * response, read in place from a kw_reader.
+ * response, read in place from a kw_reader and written back to front.
  *
  *   request v0:  api_key int16, api_version int16, correlation_id int32
  *   request v1:  v0 + client_id (int16-length nullable string)
@@ -15,6 +15,7 @@
 #ifndef KWIRE_HEADER_H
 #define KWIRE_HEADER_H
 
+#include "builder.h"
 #include "common.h"
 #include "cursor.h"
 
@@ -80,6 +81,19 @@ KW_API kw_err kw_request_header_parse(kw_reader *r, kw_request_header *out, kw_e
  */
 KW_API kw_err kw_response_header_read(kw_reader *r, int header_version, kw_response_header *out,
                                       kw_error *err);
+
+/**
+ * Writes a request header of the given version (0, 1 or 2) in front of what
+ * b holds: client_id (v1+, ptr NULL for null) and, in v2, h's tagged fields
+ * as they were read (none: count 0). Returns b's error; another version
+ * latches UNSUPPORTED_VERSION. kw_build_request_frame (messages.h) writes a
+ * whole frame: size, header and body.
+ */
+KW_API kw_err kw_build_request_header(kw_builder *b, int header_version, const kw_request_header *h);
+
+/** The same for a response header (0 or 1). */
+KW_API kw_err kw_build_response_header(kw_builder *b, int header_version,
+                                       const kw_response_header *h);
 
 #ifdef __cplusplus
 }
