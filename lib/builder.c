@@ -454,7 +454,9 @@ const kw_segment *kw_builder_segments(kw_builder *b, size_t *count)
 {
     if (b->seg_next == b->seg_cap) {
         /* one run of builder bytes: no segment array needed */
-        kw_segment s = {KW_SEGMENT_BYTES, false, b->buf + b->head, b->mark_head - b->head, -1, 0};
+        /* a builder that never got storage has no buffer to point into (NULL + 0 is UB) */
+        kw_segment s = {KW_SEGMENT_BYTES, false, b->buf ? b->buf + b->head : NULL,
+                        b->mark_head - b->head, -1, 0};
         b->single = s;
         *count = s.len ? 1 : 0;
         return &b->single;
