@@ -1,7 +1,8 @@
-// Apache Kafka's generated message classes (kafka-clients) as the reference
-// codec for kwire. One JVM answers commands on stdin, one per line, and ends
-// each answer with a line "end ...":
-//   list          every request and response it knows: "msg NAME LOW HIGH"
+// Apache Kafka's generated message classes (kafka-clients, and kafka-metadata
+// for the KRaft log records) as the reference codec for kwire. One JVM answers
+// commands on stdin, one per line, and ends each answer with a line "end ...":
+//   list          every request, response and KRaft record it knows:
+//                 "msg NAME LOW HIGH"
 //   decode DIR    reads each NAME.VERSION.SEED.bin in DIR, which must be
 //                 consumed exactly and re-encode to the same bytes; writes
 //                 its JSON rendering as NAME.VERSION.SEED.java.json
@@ -25,6 +26,7 @@ import java.util.Arrays;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.apache.kafka.common.message.ApiMessageType;
+import org.apache.kafka.common.metadata.MetadataRecordType;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.ObjectSerializationCache;
@@ -43,6 +45,9 @@ public class MessageOracle {
             } catch (RuntimeException gone) {
             }
         }
+        // KRaft metadata log records (kafka-metadata): "TopicRecord" in both projects
+        for (MetadataRecordType t : MetadataRecordType.values())
+            MESSAGES.put(name(t.newMetadataRecord()), t::newMetadataRecord);
     }
 
     // "ProduceRequestData" is kwire's "ProduceRequest".

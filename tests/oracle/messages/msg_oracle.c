@@ -1,8 +1,9 @@
 /*
  * kwire's side of the message oracle (run.py drives it and MessageOracle.java).
  *
- *   msg-oracle gen DIR SEEDS   writes SEEDS seeded instances of every request
- *                              and response version, every tagged field set,
+ *   msg-oracle gen DIR SEEDS   writes SEEDS seeded instances of every request,
+ *                              response and KRaft record version, every tagged
+ *                              field set,
  *                              as DIR/NAME.VERSION.SEED.bin, each checked to
  *                              decode and re-encode to its own bytes, with
  *                              kwire's JSON of it beside (.kw.json)
@@ -99,9 +100,10 @@ static bool roundtrip(const kw_message_info *m, int16_t version, const uint8_t *
     return true;
 }
 
+/* What Kafka's classes can be asked about: requests, responses and KRaft records. */
 static bool is_api_message(const kw_message_info *m)
 {
-    return m->kind == KW_MSG_REQUEST || m->kind == KW_MSG_RESPONSE;
+    return m->kind == KW_MSG_REQUEST || m->kind == KW_MSG_RESPONSE || m->kind == KW_MSG_RECORD;
 }
 
 static int gen(const char *dir, unsigned seeds)

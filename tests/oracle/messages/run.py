@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""run.py MSG_ORACLE: every request and response version, kwire against
-Apache Kafka's generated message classes (kafka-clients 4.4.0).
+"""run.py MSG_ORACLE: every request, response and KRaft record version,
+kwire against Apache Kafka's generated message classes (kafka-clients and
+kafka-metadata 4.4.0).
 
 One JVM (MessageOracle.java, compiled here) answers commands on stdin.
   (a) kwire -> Java: msg-oracle writes seeded instances of every version
       with every tagged field set; Java reads each (all bytes), re-encodes
       it to the same bytes, and its JSON must equal kwire's field by field.
   (b) Java -> kwire: this script draws random JSON for every version from
-      Kafka's own schemas (the common/message files inside kafka-clients),
+      Kafka's own schemas (the common/message files inside kafka-clients,
+      common/metadata inside kafka-metadata),
       Java reads it through the message's JsonConverter and encodes it;
       kwire decodes those bytes, re-encodes them to the same bytes, and its
       JSON must equal Java's.
@@ -105,14 +107,17 @@ def strip_comments(text):
 
 
 def load_schemas(lib):
-    jar = sorted(glob.glob(os.path.join(lib, "kafka-clients-*.jar")))[0]
+    """Requests and responses (kafka-clients) and KRaft records (kafka-metadata) by name."""
     schemas = {}
-    with zipfile.ZipFile(jar) as z:
-        for entry in z.namelist():
-            if entry.startswith("common/message/") and entry.endswith(".json"):
-                s = json.loads(strip_comments(z.read(entry).decode("utf-8")))
-                if s.get("type") in ("request", "response"):
-                    schemas[s["name"]] = s
+    for pattern, folder in (("kafka-clients-*.jar", "common/message/"),
+                            ("kafka-metadata-*.jar", "common/metadata/")):
+        for jar in sorted(glob.glob(os.path.join(lib, pattern)))[:1]:
+            with zipfile.ZipFile(jar) as z:
+                for entry in z.namelist():
+                    if entry.startswith(folder) and entry.endswith(".json"):
+                        s = json.loads(strip_comments(z.read(entry).decode("utf-8")))
+                        if s.get("type") in ("request", "response", "metadata"):
+                            schemas[s["name"]] = s
     return schemas
 
 
@@ -351,7 +356,9 @@ def run(oracle, lib, tmp, seeds):
         java.close()
     for name in sorted(bad):
         print(f"FAIL {name}: {bad[name]}")
-    print(f"kafka-clients 4.4.0 knows {len(known)} messages, {java_versions} versions; "
+    records = sum(1 for n in known if not n.endswith(("Request", "Response")))
+    print(f"Kafka 4.4.0's classes know {len(known)} messages ({len(known) - records} requests "
+          f"and responses, {records} KRaft records), {java_versions} versions; "
           f"{seeds} instances of each, both ways")
     print(f"oracle: {a_ok} of {a_total} agree (kwire -> Java), {b_ok} of {b_total} agree "
           f"(Java -> kwire)")
