@@ -2,6 +2,8 @@
  * Kafka's compression codecs over the libraries found at build time
  * (codecs/kw_codecs.h says which). Decompression never trusts a size the
  * input declares: output goes to the caller's buffer and stops at its end.
+ * The decompressors take out == NULL to count: the output goes through a
+ * scratch buffer on the stack, cap is the most they count, and *len the count.
  */
 #include "kwire/compress.h"
 
@@ -48,6 +50,9 @@ const char *kw_compression_name(kw_compression codec)
     }
     return "unknown";
 }
+
+/* Counting passes decompress into this much stack, over and over. */
+#define KW_COUNT_SCRATCH 4096u
 
 /* Copies in to out (NONE). */
 static kw_err copy_bytes(kw_slice in, uint8_t *out, size_t cap, size_t *len, kw_err too_small)
@@ -128,15 +133,16 @@ static kw_err gzip_decompress(kw_slice in, uint8_t *out, size_t cap, size_t *len
     const uint8_t *ip = in.ptr;
     size_t il = in.len, ol = cap;
     uint8_t *op = out;
-    uint8_t probe;
+    uint8_t probe, scratch[KW_COUNT_SCRATCH];
     kw_err e;
     for (;;) {
         /* with out full, one more byte of room tells "ends here" from "more to come" */
         bool probing = ol == 0;
-        uInt ai = z_piece(il), ao = probing ? 1 : z_piece(ol);
+        uInt ai = z_piece(il);
+        uInt ao = probing ? 1 : out ? z_piece(ol) : z_piece(ol < sizeof scratch ? ol : sizeof scratch);
         s.next_in = ip;
         s.avail_in = ai;
-        s.next_out = probing ? &probe : op;
+        s.next_out = probing ? &probe : out ? op : scratch;
         s.avail_out = ao;
         rc = inflate(&s, Z_NO_FLUSH);
         size_t used = ai - s.avail_in, made = ao - s.avail_out;
@@ -148,7 +154,8 @@ static kw_err gzip_decompress(kw_slice in, uint8_t *out, size_t cap, size_t *len
                 break;
             }
         } else {
-            op += made;
+            if (out)
+                op += made;
             ol -= made;
         }
         if (rc == Z_STREAM_END) {
@@ -235,10 +242,16 @@ static kw_err snappy_block(const uint8_t *p, size_t n, uint8_t *out, size_t cap,
     /* ulen is only what the block claims; snappy_uncompress checks it as it goes */
     if (ulen > cap - *at)
         return KW_ERR_DECOMPRESSED_TOO_LARGE;
+    if (out == NULL) {
+        /* counting: the block must decode to exactly ulen bytes, as snappy_uncompress checks */
+        if (snappy_validate_compressed_buffer((const char *)p, n) != SNAPPY_OK)
+            return KW_ERR_DECOMPRESS_FAILED;
+        *at += ulen;
+        return KW_OK;
+    }
     size_t room = cap - *at;
-    char none;
-    char *dst = out ? (char *)out + *at : &none;
-    if (snappy_uncompress((const char *)p, n, dst, &room) != SNAPPY_OK || room != ulen)
+    if (snappy_uncompress((const char *)p, n, (char *)out + *at, &room) != SNAPPY_OK ||
+        room != ulen)
         return KW_ERR_DECOMPRESS_FAILED;
     *at += ulen;
     return KW_OK;
@@ -331,7 +344,7 @@ static kw_err lz4_decompress_pieces(const kw_slice *pieces, size_t npieces, uint
     if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION)))
         return KW_ERR_OUT_OF_MEMORY;
     uint8_t *op = out;
-    uint8_t probe;
+    uint8_t probe, scratch[KW_COUNT_SCRATCH];
     kw_err e;
     for (;;) {
         while (il == 0 && k + 1 < npieces) {
@@ -342,8 +355,9 @@ static kw_err lz4_decompress_pieces(const kw_slice *pieces, size_t npieces, uint
         bool last = k + 1 == npieces;
         /* with out full, one more byte of room tells "ends here" from "more to come" */
         bool probing = ol == 0;
-        size_t made = probing ? 1 : ol, used = il;
-        size_t r = LZ4F_decompress(d, probing ? &probe : op, &made, ip, &used, NULL);
+        size_t made = probing ? 1 : out ? ol : ol < sizeof scratch ? ol : sizeof scratch;
+        size_t room = made, used = il;
+        size_t r = LZ4F_decompress(d, probing ? &probe : out ? op : scratch, &made, ip, &used, NULL);
         if (LZ4F_isError(r)) {
             e = KW_ERR_DECOMPRESS_FAILED;
             break;
@@ -356,7 +370,8 @@ static kw_err lz4_decompress_pieces(const kw_slice *pieces, size_t npieces, uint
                 break;
             }
         } else {
-            op += made;
+            if (out)
+                op += made;
             ol -= made;
         }
         /* r == 0: a frame ended; more input is another frame */
@@ -364,8 +379,8 @@ static kw_err lz4_decompress_pieces(const kw_slice *pieces, size_t npieces, uint
             e = KW_OK;
             break;
         }
-        /* the frame wants more input and there is none, or nothing moved */
-        if ((il == 0 && last && (ol > 0 || probing)) || (used == 0 && made == 0)) {
+        /* the frame wants more input and there is none (room left over), or nothing moved */
+        if ((il == 0 && last && (made < room || probing)) || (used == 0 && made == 0)) {
             e = KW_ERR_DECOMPRESS_FAILED;
             break;
         }
@@ -448,6 +463,92 @@ static kw_err zstd_compress(int level, kw_slice in, uint8_t *out, size_t cap, si
     return KW_OK;
 }
 
+static kw_err zstd_error(size_t r)
+{
+    switch (ZSTD_getErrorCode(r)) {
+    case ZSTD_error_dstSize_tooSmall: return KW_ERR_DECOMPRESSED_TOO_LARGE;
+    case ZSTD_error_memory_allocation: return KW_ERR_OUT_OF_MEMORY;
+    default: return KW_ERR_DECOMPRESS_FAILED;
+    }
+}
+
+/*
+ * Counts what the frames make, up to cap, keeping none of it. Streaming
+ * needs a window buffer as large as a frame declares: frames may declare
+ * up to max(cap, 8 MiB) (windowLog 23, past what Kafka's clients write),
+ * so what a hostile frame can make us allocate stays bounded.
+ */
+static kw_err zstd_count(kw_slice in, size_t cap, size_t *len)
+{
+    int wlog = 23;
+    while (wlog < 27 && ((size_t)1 << wlog) < cap)
+        wlog++;
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    if (d == NULL)
+        return KW_ERR_OUT_OF_MEMORY;
+    size_t r = ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, wlog);
+    ZSTD_inBuffer ib = {in.ptr, in.len, 0};
+    uint8_t scratch[KW_COUNT_SCRATCH];
+    size_t total = 0;
+    kw_err e = KW_OK;
+    while (!ZSTD_isError(r)) {
+        ZSTD_outBuffer ob = {scratch, sizeof scratch, 0};
+        size_t before = ib.pos;
+        r = ZSTD_decompressStream(d, &ob, &ib);
+        if (ZSTD_isError(r))
+            break;
+        if (ob.pos > cap - total) {
+            e = KW_ERR_DECOMPRESSED_TOO_LARGE;
+            break;
+        }
+        total += ob.pos;
+        /* r == 0: a frame ended and is flushed; more input is another frame */
+        if (r == 0 && ib.pos == ib.size)
+            break;
+        /* input used up mid-frame (cut short), or no progress at all */
+        if ((ib.pos == ib.size && ob.pos < ob.size) || (ib.pos == before && ob.pos == 0)) {
+            e = KW_ERR_DECOMPRESS_FAILED;
+            break;
+        }
+    }
+    ZSTD_freeDCtx(d);
+    if (ZSTD_isError(r))
+        e = ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_windowTooLarge
+                ? KW_ERR_DECOMPRESSED_TOO_LARGE
+                : zstd_error(r);
+    if (e == KW_OK)
+        *len = total;
+    return e;
+}
+
+/*
+ * The sum of the frames' content sizes; a frame without one sends the
+ * whole input through zstd_count. A content size that lies is caught by
+ * ZSTD_decompress (the frame is corrupt), so it may be taken as it is.
+ */
+static kw_err zstd_size(kw_slice in, size_t cap, size_t *len)
+{
+    if (in.len == 0)
+        return KW_ERR_DECOMPRESS_FAILED;
+    size_t pos = 0, total = 0;
+    while (pos < in.len) {
+        unsigned long long fcs = ZSTD_getFrameContentSize(in.ptr + pos, in.len - pos);
+        if (fcs == ZSTD_CONTENTSIZE_UNKNOWN)
+            return zstd_count(in, cap, len);
+        if (fcs == ZSTD_CONTENTSIZE_ERROR)
+            return KW_ERR_DECOMPRESS_FAILED;
+        size_t flen = ZSTD_findFrameCompressedSize(in.ptr + pos, in.len - pos);
+        if (ZSTD_isError(flen) || flen == 0)
+            return KW_ERR_DECOMPRESS_FAILED;
+        if (fcs > cap - total)
+            return KW_ERR_DECOMPRESSED_TOO_LARGE;
+        total += (size_t)fcs;
+        pos += flen;
+    }
+    *len = total;
+    return KW_OK;
+}
+
 static kw_err zstd_decompress(kw_slice in, uint8_t *out, size_t cap, size_t *len)
 {
     /*
@@ -463,11 +564,7 @@ static kw_err zstd_decompress(kw_slice in, uint8_t *out, size_t cap, size_t *len
         *len = r;
         return KW_OK;
     }
-    switch (ZSTD_getErrorCode(r)) {
-    case ZSTD_error_dstSize_tooSmall: return KW_ERR_DECOMPRESSED_TOO_LARGE;
-    case ZSTD_error_memory_allocation: return KW_ERR_OUT_OF_MEMORY;
-    default: return KW_ERR_DECOMPRESS_FAILED;
-    }
+    return zstd_error(r);
 }
 #endif
 
@@ -540,6 +637,50 @@ kw_err kw_decompress(kw_compression codec, kw_slice in, uint8_t *out, size_t cap
 #endif
     default: return KW_ERR_COMPRESSION_UNSUPPORTED;
     }
+}
+
+kw_err kw_decompressed_size(kw_compression codec, kw_slice in, size_t limit, size_t *size)
+{
+    static const uint8_t empty[1];
+    if (in.ptr == NULL)
+        in.ptr = empty;
+    switch (codec) {
+    case KW_COMPRESSION_NONE:
+        if (in.len > limit)
+            return KW_ERR_DECOMPRESSED_TOO_LARGE;
+        *size = in.len;
+        return KW_OK;
+#if KW_HAVE_ZLIB
+    /* gzip's ISIZE trailer is the size modulo 2^32 and only checked at the end: count */
+    case KW_COMPRESSION_GZIP: return gzip_decompress(in, NULL, limit, size);
+#endif
+#if KW_HAVE_SNAPPY
+    case KW_COMPRESSION_SNAPPY: return snappy_decompress(in, NULL, limit, size);
+#endif
+#if KW_HAVE_LZ4
+    case KW_COMPRESSION_LZ4: return lz4_decompress(in, NULL, limit, size);
+#endif
+#if KW_HAVE_ZSTD
+    case KW_COMPRESSION_ZSTD: return zstd_size(in, limit, size);
+#endif
+    default: return KW_ERR_COMPRESSION_UNSUPPORTED;
+    }
+}
+
+kw_err kw_record_batch_decompressed_size(const kw_record_batch *b, size_t limit, size_t *size)
+{
+    return kw_decompressed_size(kw_record_batch_compression(b), b->records, limit, size);
+}
+
+kw_err kw_legacy_message_decompressed_size(const kw_legacy_message *m, size_t limit, size_t *size)
+{
+    if (kw_slice_is_null(m->value))
+        return KW_ERR_UNEXPECTED_NULL;
+#if KW_HAVE_LZ4
+    if (m->magic == 0 && kw_legacy_message_compression(m) == KW_COMPRESSION_LZ4)
+        return lz4_decompress_magic0(m->value, NULL, limit, size);
+#endif
+    return kw_decompressed_size(kw_legacy_message_compression(m), m->value, limit, size);
 }
 
 kw_err kw_record_batch_decompress(const kw_record_batch *b, uint8_t *out, size_t cap, size_t *len)

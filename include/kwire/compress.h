@@ -66,6 +66,37 @@ KW_API kw_err kw_decompress(kw_compression codec, kw_slice in, uint8_t *out, siz
                             size_t *len);
 
 /**
+ * The exact size kw_decompress makes of in, so the caller allocates once;
+ * nothing is stored. Taken from what the codec records and checks where it
+ * is cheap (zstd frame content sizes; snappy length preambles, each block
+ * validated), else counted by a decompression pass into a small stack
+ * buffer (gzip, whose ISIZE trailer is modulo 2^32; lz4; zstd frames
+ * without a content size), stopping past limit. Returns KW_OK,
+ * DECOMPRESSED_TOO_LARGE (more than limit), DECOMPRESS_FAILED,
+ * COMPRESSION_UNSUPPORTED or OUT_OF_MEMORY. Decompressing the same bytes
+ * into exactly *size bytes then succeeds, except that a zstd frame whose
+ * content size lies fails there as corrupt. A zstd frame without a content
+ * size may declare a window of up to max(limit, 8 MiB), rounded up to a
+ * power of two and at most 128 MiB: what this function may allocate.
+ */
+KW_API kw_err kw_decompressed_size(kw_compression codec, kw_slice in, size_t limit,
+                                   size_t *size);
+
+/**
+ * kw_decompressed_size of a v2 batch's records: the cap that
+ * kw_record_batch_decompress needs.
+ */
+KW_API kw_err kw_record_batch_decompressed_size(const kw_record_batch *b, size_t limit,
+                                                size_t *size);
+
+/**
+ * kw_decompressed_size of a legacy wrapper's value (magic 0 lz4 read as
+ * kw_legacy_message_decompress reads it). A null value gives UNEXPECTED_NULL.
+ */
+KW_API kw_err kw_legacy_message_decompressed_size(const kw_legacy_message *m, size_t limit,
+                                                  size_t *size);
+
+/**
  * Decompresses the records of a v2 batch (a view from kw_batch_iter) into
  * out, as kw_decompress does with the batch's codec. Walk the result with
  * kw_record_iter_init_raw(it, (kw_slice){out, *len}, b->record_count, 0).
