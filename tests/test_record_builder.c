@@ -690,6 +690,21 @@ static void expect_compressed_batch(kw_slice out, const kw_batch_spec *spec, con
     cr_assert_eq(e, KW_OK, "decompress: %s", kw_err_name(e));
     cr_assert_eq(len, region, "decompressed size");
     expect_records(sl(plain, len), v.record_count, s->recs, s->count);
+    /* the size from the batch itself, then one buffer of exactly that */
+    size_t need;
+    e = kw_record_batch_decompressed_size(&v, sizeof plain, &need);
+    cr_assert_eq(e, KW_OK, "decompressed_size: %s", kw_err_name(e));
+    cr_assert_eq(need, region, "decompressed_size %zu, records %zu", need, region);
+    if (need > 0) {
+        e = kw_record_batch_decompressed_size(&v, need - 1, &len);
+        cr_assert_eq(e, KW_ERR_DECOMPRESSED_TOO_LARGE, "limit one short: %s", kw_err_name(e));
+    }
+    kwt_guard g;
+    kwt_guard_open(&g, need);
+    e = kw_record_batch_decompress(&v, need ? g.map + g.room - need : NULL, need, &len);
+    kwt_guard_close(&g);
+    cr_assert_eq(e, KW_OK, "into exactly decompressed_size: %s", kw_err_name(e));
+    cr_assert_eq(len, need, "filled");
 }
 
 ParameterizedTest(int *codec_p, record_builder, codec)
@@ -945,6 +960,10 @@ Test(record_builder, legacy_compressed_wrapper)
             cr_assert_eq(e, KW_OK, "v%d %s inner set: %s", magic, kw_compression_name(codec),
                          kw_err_name(e));
             cr_assert(len == set.len && memcmp(plain, set.ptr, len) == 0, "inner set bytes");
+            size_t need = 0;
+            e = kw_legacy_message_decompressed_size(&m, sizeof plain, &need);
+            cr_assert_eq(e, KW_OK, "v%d %s size: %s", magic, kw_compression_name(codec), kw_err_name(e));
+            cr_assert_eq(need, set.len, "v%d %s size %zu", magic, kw_compression_name(codec), need);
             kw_batch_iter it;
             kw_batch eb;
             kw_batch_iter_init(&it, sl(plain, len), KW_VERIFY_CRC);
@@ -967,6 +986,10 @@ Test(record_builder, legacy_compressed_wrapper)
                          "v%d lz4 with a wrong header checksum: %s", magic, kw_err_name(e));
             cr_assert(e != KW_OK || (len == set.len && memcmp(plain, set.ptr, len) == 0),
                       "v0 lz4 inner set bytes");
+            size_t need0 = 0;
+            cr_assert_eq(kw_legacy_message_decompressed_size(&m, sizeof plain, &need0), e,
+                         "v%d lz4 with a wrong header checksum: size as decompress", magic);
+            cr_assert(e != KW_OK || need0 == set.len, "v0 lz4 size %zu", need0);
             cr_assert_eq(kw_decompress(codec, sl(packed, plen), plain, sizeof plain, &len),
                          KW_ERR_DECOMPRESS_FAILED, "outside magic 0 the checksum counts");
         }
@@ -979,6 +1002,8 @@ Test(record_builder, legacy_compressed_wrapper)
     size_t len;
     cr_assert_eq(kw_legacy_message_decompress(&m, bufa, 16, &len), KW_ERR_UNEXPECTED_NULL,
                  "null wrapper value");
+    cr_assert_eq(kw_legacy_message_decompressed_size(&m, 16, &len), KW_ERR_UNEXPECTED_NULL,
+                 "null wrapper value: size");
 }
 
 /* ---- framings written by hand ---------------------------------------------------------------- */
@@ -1147,4 +1172,180 @@ Test(record_builder, other_encoders_and_kafka_framing)
             cr_assert(n > 4 && memcmp(in, "\x28\xb5\x2f\xfd", 4) == 0, "a zstd frame");
         }
     }
+}
+
+/* ---- decompressed size ------------------------------------------------------------------------ */
+
+/*
+ * kw_decompressed_size of in (placed against a guard page) with limit; when
+ * it answers, decompressing into exactly that room (ending at a guard page)
+ * succeeds, or for a zstd content size that lies, fails as corrupt.
+ */
+static kw_err size_then_decompress(kw_compression codec, kw_slice in, size_t limit, size_t *size)
+{
+    kwt_guard ig;
+    kwt_guard_open(&ig, in.len);
+    kw_slice at = sl(kwt_guard_place(&ig, in.ptr, in.len), in.len);
+    kw_err e = kw_decompressed_size(codec, at, limit, size);
+    if (e == KW_OK) {
+        KWT_TRUE(*size <= limit, "%s: size %zu over limit %zu", kw_compression_name(codec), *size,
+                 limit);
+        kwt_guard og;
+        kwt_guard_open(&og, *size);
+        size_t len = 0;
+        kw_err d = kw_decompress(codec, at, *size ? og.map + og.room - *size : NULL, *size, &len);
+        kwt_guard_close(&og);
+        KWT_TRUE((d == KW_OK && len == *size) ||
+                     (codec == KW_COMPRESSION_ZSTD && d != KW_OK && d != KW_ERR_OUT_OF_MEMORY),
+                 "%s: into exactly %zu bytes: %s (%zu)", kw_compression_name(codec), *size,
+                 kw_err_name(d), len);
+    }
+    kwt_guard_close(&ig);
+    return e;
+}
+
+CODEC_PARAMETERS(decompressed_size)
+
+ParameterizedTest(int *codec_p, record_builder, decompressed_size)
+{
+    kw_compression codec = (kw_compression)*codec_p;
+    size_t size;
+    if (!kw_compression_available(codec)) {
+        cr_assert_eq(kw_decompressed_size(codec, str("x"), 10, &size),
+                     KW_ERR_COMPRESSION_UNSUPPORTED, "not built in");
+        cr_skip_test("%s is not in this build", kw_compression_name(codec));
+    }
+    const char *name = kw_compression_name(codec);
+    /* 100 KiB: several blocks of each codec's framing; and nothing at all */
+    static uint8_t in[100 * 1024], packed[200 * 1024];
+    rng_state = 29;
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = (uint8_t)("abcdefgh"[rng() % 8] + (i % 4096 == 0));
+    size_t lens[] = {0, 1, sizeof in};
+    for (size_t k = 0; k < 3; k++) {
+        size_t plen;
+        cr_assert_eq(kw_compress(codec, 0, sl(in, lens[k]), packed, sizeof packed, &plen), KW_OK,
+                     "compress");
+        kw_err e = size_then_decompress(codec, sl(packed, plen), sizeof in, &size);
+        cr_assert_eq(e, KW_OK, "%s %zu bytes: %s", name, lens[k], kw_err_name(e));
+        cr_assert_eq(size, lens[k], "%s size %zu of %zu", name, size, lens[k]);
+        cr_assert_eq(size_then_decompress(codec, sl(packed, plen), lens[k], &size), KW_OK,
+                     "%s: limit exactly the size", name);
+        if (lens[k] > 0)
+            cr_assert_eq(kw_decompressed_size(codec, sl(packed, plen), lens[k] - 1, &size),
+                         KW_ERR_DECOMPRESSED_TOO_LARGE, "%s: limit one short", name);
+    }
+    size_t plen;
+    cr_assert_eq(kw_compress(codec, 0, sl(in, sizeof in), packed, sizeof packed, &plen), KW_OK,
+                 "compress");
+
+    /* hostile: every cut near the ends and bytes flipped near the start (where the
+     * sizes are), sampled after; each answer bounded and honoured */
+    size_t every = plen / 256 + 1;
+    for (size_t cut = 0; cut < plen; cut++) {
+        if (cut > 64 && cut + 64 < plen && cut % every != 0)
+            continue;
+        kw_err e = size_then_decompress(codec, sl(packed, cut), sizeof in, &size);
+        KWT_TRUE(e == KW_ERR_DECOMPRESS_FAILED || (codec == KW_COMPRESSION_SNAPPY && e == KW_OK),
+                 "%s cut at %zu: %s", name, cut, kw_err_name(e));
+    }
+    for (size_t i = 0; i < plen; i++) {
+        if (i > 64 && i % every != 0)
+            continue;
+        for (unsigned flip = 0x01; flip <= 0x80; flip <<= 3) {
+            packed[i] ^= (uint8_t)flip;
+            kw_err e = size_then_decompress(codec, sl(packed, plen), sizeof in, &size);
+            KWT_TRUE(e == KW_OK || e == KW_ERR_DECOMPRESS_FAILED ||
+                         e == KW_ERR_DECOMPRESSED_TOO_LARGE,
+                     "%s flip %zu: %s", name, i, kw_err_name(e));
+            packed[i] ^= (uint8_t)flip;
+        }
+    }
+
+    /* a bomb: 16 MiB of zeros, counted without being stored, stopped at the limit */
+    size_t big = 16u << 20;
+    uint8_t *zeros = calloc(1, big);
+    size_t bound = kw_compress_bound(codec, big), blen;
+    uint8_t *bomb = malloc(bound);
+    cr_assert(zeros && bomb, "memory");
+    cr_assert_eq(kw_compress(codec, 0, sl(zeros, big), bomb, bound, &blen), KW_OK, "compress");
+    cr_assert_eq(kw_decompressed_size(codec, sl(bomb, blen), 1u << 20, &size),
+                 KW_ERR_DECOMPRESSED_TOO_LARGE, "%s bomb over a 1 MiB limit", name);
+    cr_assert_eq(kw_decompressed_size(codec, sl(bomb, blen), big, &size), KW_OK, "%s bomb", name);
+    cr_assert_eq(size, big, "%s bomb size", name);
+    free(zeros);
+    free(bomb);
+}
+
+/* Sizes declared in headers that lie. */
+Test(record_builder, decompressed_size_lying_headers)
+{
+    size_t size;
+    static uint8_t in[100 * 1024], packed[200 * 1024];
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = (uint8_t)(i * 7 % 251);
+    size_t plen;
+    if (kw_compression_available(KW_COMPRESSION_ZSTD)) {
+        /* the frame content size: 2^32-1 (nothing is allocated by it), then too small */
+        cr_assert_eq(kw_compress(KW_COMPRESSION_ZSTD, 0, sl(in, sizeof in), packed, sizeof packed,
+                                 &plen), KW_OK, "zstd");
+        uint8_t fhd = packed[4];
+        static const size_t fcs_bytes[4] = {0, 2, 4, 8}, did_bytes[4] = {0, 1, 2, 4};
+        bool single = fhd & 0x20;
+        size_t fcs_len = fcs_bytes[fhd >> 6] ? fcs_bytes[fhd >> 6] : single ? 1 : 0;
+        size_t fcs_at = 5 + !single + did_bytes[fhd & 3];
+        cr_assert_eq(fcs_len, 4, "a 4-byte content size for 100 KiB");
+        memset(packed + fcs_at, 0xff, fcs_len);
+        cr_assert_eq(kw_decompressed_size(KW_COMPRESSION_ZSTD, sl(packed, plen), SIZE_MAX, &size),
+                     KW_OK, "zstd, content size 2^32-1 under no limit");
+        cr_assert_eq(size, 0xffffffffu, "as declared (decompression calls it corrupt)");
+        cr_assert_eq(kw_decompressed_size(KW_COMPRESSION_ZSTD, sl(packed, plen), 1u << 20, &size),
+                     KW_ERR_DECOMPRESSED_TOO_LARGE, "zstd, content size 2^32-1, 1 MiB limit");
+        memset(packed + fcs_at, 0, fcs_len);
+        packed[fcs_at] = 10;
+        cr_assert_eq(size_then_decompress(KW_COMPRESSION_ZSTD, sl(packed, plen), 1u << 20, &size),
+                     KW_OK, "zstd, content size 10");
+        cr_assert_eq(size, 10, "as declared");
+    }
+    if (kw_compression_available(KW_COMPRESSION_SNAPPY)) {
+        /* a raw block whose length preamble says 2^32-1 and then 10 over 50 literals */
+        uint8_t raw[64];
+        size_t rlen = snappy_literal_block(raw, in, 50);
+        cr_assert_eq(raw[0], 50, "one-byte preamble");
+        cr_assert_eq(size_then_decompress(KW_COMPRESSION_SNAPPY, sl(raw, rlen), 1u << 20, &size),
+                     KW_OK, "honest raw block");
+        cr_assert_eq(size, 50, "raw block size");
+        raw[0] = 10;
+        cr_assert_eq(size_then_decompress(KW_COMPRESSION_SNAPPY, sl(raw, rlen), 1u << 20, &size),
+                     KW_ERR_DECOMPRESS_FAILED, "preamble 10 over 50 literals");
+        uint8_t huge[72] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+        memcpy(huge + 5, raw + 1, rlen - 1);
+        cr_assert_eq(size_then_decompress(KW_COMPRESSION_SNAPPY, sl(huge, rlen + 4), 1u << 20,
+                                          &size), KW_ERR_DECOMPRESSED_TOO_LARGE,
+                     "preamble 2^32-1, 1 MiB limit");
+        cr_assert_eq(size_then_decompress(KW_COMPRESSION_SNAPPY, sl(huge, rlen + 4), SIZE_MAX,
+                                          &size), KW_ERR_DECOMPRESS_FAILED,
+                     "preamble 2^32-1 over 50 literals");
+        /* xerial: a chunk length past the end */
+        cr_assert_eq(kw_compress(KW_COMPRESSION_SNAPPY, 0, sl(in, sizeof in), packed,
+                                 sizeof packed, &plen), KW_OK, "snappy");
+        packed[16] = 0x7f;
+        cr_assert_eq(size_then_decompress(KW_COMPRESSION_SNAPPY, sl(packed, plen), SIZE_MAX, &size),
+                     KW_ERR_DECOMPRESS_FAILED, "xerial chunk length past the end");
+    }
+    if (kw_compression_available(KW_COMPRESSION_GZIP)) {
+        /* ISIZE is not read: the count is what inflate makes (and it checks ISIZE at the end) */
+        cr_assert_eq(kw_compress(KW_COMPRESSION_GZIP, 0, sl(in, sizeof in), packed, sizeof packed,
+                                 &plen), KW_OK, "gzip");
+        cr_assert_eq(size_then_decompress(KW_COMPRESSION_GZIP, sl(packed, plen), SIZE_MAX, &size),
+                     KW_OK, "gzip");
+        cr_assert_eq(size, sizeof in, "gzip size");
+        memset(packed + plen - 4, 0xff, 4);
+        cr_assert_eq(size_then_decompress(KW_COMPRESSION_GZIP, sl(packed, plen), SIZE_MAX, &size),
+                     KW_ERR_DECOMPRESS_FAILED, "gzip ISIZE 2^32-1");
+    }
+    cr_assert_eq(size_then_decompress(KW_COMPRESSION_NONE, sl(in, 100), 100, &size), KW_OK, "none");
+    cr_assert_eq(size, 100, "none size");
+    cr_assert_eq(kw_decompressed_size(KW_COMPRESSION_NONE, sl(in, 100), 99, &size),
+                 KW_ERR_DECOMPRESSED_TOO_LARGE, "none over the limit");
 }
