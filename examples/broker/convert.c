@@ -54,8 +54,8 @@ static bool bufs_keep(bufs *b, uint8_t *p)
 }
 
 /*
- * Decompresses a v2 batch (b) or a legacy wrapper (m) into a buffer that
- * grows 8x a try up to --max-decompressed. Kafka error code.
+ * Decompresses a v2 batch (b) or a legacy wrapper (m) into a buffer of the
+ * exact size it needs, at most --max-decompressed. Kafka error code.
  */
 static int decompress(bk_broker *br, const kw_record_batch *b, const kw_legacy_message *m,
                       bufs *keep, kw_slice *out)
@@ -63,29 +63,26 @@ static int decompress(bk_broker *br, const kw_record_batch *b, const kw_legacy_m
     kw_compression codec = b ? kw_record_batch_compression(b) : kw_legacy_message_compression(m);
     if (!kw_compression_available(codec))
         return UNSUPPORTED_COMPRESSION_TYPE;
-    kw_err e = KW_ERR_DECOMPRESSED_TOO_LARGE;
-    for (size_t cap = 1u << 16; e == KW_ERR_DECOMPRESSED_TOO_LARGE; cap *= 8) {
-        if (cap > br->cfg.max_decompressed_bytes)
-            cap = br->cfg.max_decompressed_bytes;
-        uint8_t *buf = malloc(cap ? cap : 1);
-        if (!buf)
-            return BK_UNKNOWN_SERVER_ERROR;
-        size_t len = 0;
-        e = b ? kw_record_batch_decompress(b, buf, cap, &len)
-              : kw_legacy_message_decompress(m, buf, cap, &len);
-        if (e == KW_OK) {
-            if (!bufs_keep(keep, buf)) {
-                free(buf);
-                return BK_UNKNOWN_SERVER_ERROR;
-            }
-            *out = (kw_slice){buf, len};
-            return BK_NONE;
-        }
+    size_t limit = br->cfg.max_decompressed_bytes, size = 0, len = 0;
+    kw_err e = b ? kw_record_batch_decompressed_size(b, limit, &size)
+                 : kw_legacy_message_decompressed_size(m, limit, &size);
+    if (e == KW_ERR_DECOMPRESSED_TOO_LARGE)
+        return BK_RECORD_LIST_TOO_LARGE;
+    if (e == KW_ERR_OUT_OF_MEMORY)
+        return BK_UNKNOWN_SERVER_ERROR;
+    if (e != KW_OK)
+        return BK_CORRUPT_MESSAGE;
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf)
+        return BK_UNKNOWN_SERVER_ERROR;
+    e = b ? kw_record_batch_decompress(b, buf, size, &len)
+          : kw_legacy_message_decompress(m, buf, size, &len);
+    if (e != KW_OK || !bufs_keep(keep, buf)) {
         free(buf);
-        if (cap >= br->cfg.max_decompressed_bytes)
-            break;
+        return e != KW_OK ? BK_CORRUPT_MESSAGE : BK_UNKNOWN_SERVER_ERROR;
     }
-    return e == KW_ERR_DECOMPRESSED_TOO_LARGE ? BK_RECORD_LIST_TOO_LARGE : BK_CORRUPT_MESSAGE;
+    *out = (kw_slice){buf, len};
+    return BK_NONE;
 }
 
 /* ---- up: legacy message sets into one v2 batch ----------------------------------------------- */
