@@ -615,7 +615,7 @@ static int roundtrip(const struct frame_origin *o, const uint8_t *body, size_t s
  */
 static int print_body(const struct dump_options *opt, const struct frame_origin *o,
                       const uint8_t *body, size_t size, kw_reader *r, const kw_message_info *m,
-                      int16_t version, kw_message *msg)
+                      int16_t version, kw_message *msg, bool consumer_protocol)
 {
     int rc = 0;
     if (opt->roundtrip) {
@@ -625,8 +625,7 @@ static int print_body(const struct dump_options *opt, const struct frame_origin 
             g_stats.failures++;
     }
     out_str(",\"body\":");
-    kw_json_write_message(m, version, r, KW_JSON_RECORDS | KW_JSON_VERIFY_CRC | KW_JSON_DECOMPRESS,
-                          out_json_sink, NULL, NULL);
+    print_annotated_message(m, version, r, consumer_protocol);
     out_end_line();
     return rc;
 }
@@ -682,8 +681,12 @@ static int dump_request(const struct dump_options *opt, struct pending_list *pen
     if (selected && ok && opt->topic_count)
         selected = topics_match(opt, m, h.api_version, &start, false);
 
+    if (ok)
+        g_stats.decoded++;
+    /* a JoinGroup teaches the group's protocol type even when filtered out */
+    bool consumer = ok && group_uses_consumer_protocol(m, h.api_version, &start, NULL);
     struct pending p = {h.correlation_id, h.api_key, h.api_version, selected, o->ts_sec,
-                        o->ts_nsec};
+                        o->ts_nsec, consumer};
     pending_add(pending, &p);
     if (!selected)
         return ok ? 0 : -1; /* filtered out: not reported */
@@ -698,7 +701,7 @@ static int dump_request(const struct dump_options *opt, struct pending_list *pen
     out_json_string(h.client_id);
     if (ok) {
         r = start;
-        return print_body(opt, o, body, size, &r, m, h.api_version, &msg) ? 1 : 0;
+        return print_body(opt, o, body, size, &r, m, h.api_version, &msg, consumer) ? 1 : 0;
     }
 report:
     if (!supported) {
@@ -751,16 +754,18 @@ static int dump_response(const struct dump_options *opt, const struct frame_orig
         named = topics_match(opt, m, body_version, &start, true);
     if (selected && opt->topic_count && !(req && req->shown))
         selected = ok && (named || topics_match(opt, m, body_version, &start, false));
+    if (ok)
+        g_stats.decoded++;
     if (!selected)
         return ok ? 0 : -1; /* filtered out: not reported */
     count_frame(key, version, 1, size, !ok);
-    if (opt->summary && ok)
+    if (opt->summary && ok) {
+        count_error_codes(m, body_version, &start);
         return 0;
+    }
     if (!opt->summary) {
         print_frame_start(o, size, true, key, version, h.correlation_id);
         out_printf(",\"header_version\":%d", hv);
-        if (body_version != version) /* KIP-511: the v0 answer to a newer ApiVersions */
-            out_printf(",\"body_version\":%d", body_version);
         if (body_version != version) /* KIP-511's v0 answer to a newer ApiVersions */
             out_printf(",\"body_version\":%d", body_version);
         if (req && o->conn) {
@@ -771,7 +776,8 @@ static int dump_response(const struct dump_options *opt, const struct frame_orig
     }
     if (ok) {
         r = start;
-        return print_body(opt, o, body, size, &r, m, body_version, &msg) ? 1 : 0;
+        bool consumer = group_uses_consumer_protocol(m, body_version, &start, req);
+        return print_body(opt, o, body, size, &r, m, body_version, &msg, consumer) ? 1 : 0;
     }
     if (!m) {
         report_simple(o, body, size, KW_ERR_UNKNOWN_API_KEY, 0, "response");

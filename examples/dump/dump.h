@@ -8,6 +8,10 @@
  *   output.c   buffered output, the indenting printer, hex windows, summary
  *   pcap.c     pcap and pcapng reader, link layers, IPv4/IPv6, TCP headers
  *   tcp.c      TCP connections: reassembly per direction, frames, gaps
+ *   annotate.c what the JSON printer leaves as numbers and hex: error code
+ *              names, record offsets and times, consumer protocol bytes;
+ *              error code counts for --summary
+ *   kafka_errors.c  Kafka's error code names
  */
 #ifndef KWIRE_DUMP_H
 #define KWIRE_DUMP_H
@@ -82,6 +86,9 @@ struct api_counts {
     uint64_t errors[2];
 };
 
+/* Error code counts per API: codes -1..ERROR_SLOTS-3 each, the rest in the last slot. */
+#define ERROR_SLOTS 257
+
 struct dump_stats {
     /* [api key, or KW_API_KEY_COUNT for unknown keys][version] */
     struct api_counts api[KW_API_KEY_COUNT + 1][SUMMARY_VERSIONS];
@@ -92,6 +99,9 @@ struct dump_stats {
     uint64_t gaps, gap_bytes, skipped_bytes, retransmitted_bytes;
     uint64_t unanswered;  /* requests without a response when the input ended */
     uint64_t failures;    /* anything that makes the exit status 1 */
+    uint64_t decoded;     /* frames whose body decoded, filtered out or not */
+    /* non-zero error_code fields of responses, [api key or KW_API_KEY_COUNT][code + 1] */
+    uint64_t error_codes[KW_API_KEY_COUNT + 1][ERROR_SLOTS];
 };
 
 extern struct dump_stats g_stats;
@@ -106,6 +116,7 @@ struct pending {
     bool shown;       /* the request passed the filters: show its response */
     int64_t ts_sec;   /* when the request was complete (captures) */
     uint32_t ts_nsec;
+    bool consumer_protocol; /* JoinGroup/SyncGroup of protocol type "consumer" */
 };
 
 /* Oldest first; Kafka answers in order on a connection, so a match is cheap. */
@@ -164,6 +175,37 @@ bool frame_head_plausible(const struct dump_options *opt, const struct pending_l
 
 /* Prints "SOURCE: conn N client->server" or "SOURCE: frame N" for notes. */
 void print_origin(FILE *to, const struct frame_origin *o);
+
+/* ---- Kafka error codes (kafka_errors.c) ----------------------------------- */
+
+#define KAFKA_ERROR_LAST 133
+/* "NOT_LEADER_OR_FOLLOWER" for 6; NULL for a code the table does not know. */
+const char *kafka_error_name(int64_t code);
+
+/* ---- annotations (annotate.c) --------------------------------------------- */
+
+/*
+ * Whether the metadata or assignment bytes of this JoinGroup or SyncGroup
+ * message (validated, from start) are the consumer protocol's: from its
+ * protocol_type, else from the request (req) or from the JoinGroup that
+ * named the group. Requests teach it the group's protocol type.
+ */
+bool group_uses_consumer_protocol(const kw_message_info *m, int16_t version,
+                                  const kw_reader *start, const struct pending *req);
+
+/* Counts the non-zero error_code fields of a validated response for --summary. */
+void count_error_codes(const kw_message_info *m, int16_t version, const kw_reader *start);
+
+/*
+ * Prints a validated message as JSON, as kw_json_write_message does, with
+ * error code names, record offsets and ISO 8601 times added and, when
+ * consumer_protocol, the consumer protocol bytes decoded.
+ */
+void print_annotated_message(const kw_message_info *m, int16_t version, kw_reader *r,
+                             bool consumer_protocol);
+
+/* Milliseconds since the epoch as "2026-12-03T09:46:00.123Z"; false outside years 0..9999. */
+bool format_iso8601_ms(int64_t ms, char out[32]);
 
 /* ---- captures (pcap.c, tcp.c) --------------------------------------------- */
 

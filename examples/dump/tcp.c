@@ -396,7 +396,7 @@ static void lost_request(struct tcp_table *t, struct conn *c, const uint8_t *hea
         return;
     }
     snprintf(what, cap, ", %s v%d, correlation id %" PRId32, api->name, version, corr);
-    struct pending p = {corr, key, version, t->opt->topic_count == 0, t->ts_sec, t->ts_nsec};
+    struct pending p = {corr, key, version, t->opt->topic_count == 0, t->ts_sec, t->ts_nsec, false};
     pending_add(&c->pending, &p);
 }
 
