@@ -259,6 +259,49 @@ static void api_label(char *buf, size_t cap, int key)
         snprintf(buf, cap, "unknown keys");
 }
 
+/* "  Fetch: NOT_LEADER_OR_FOLLOWER x3, OFFSET_OUT_OF_RANGE x1", most frequent first. */
+static void print_error_codes(FILE *to)
+{
+    bool any = false;
+    for (int key = 0; key <= KW_API_KEY_COUNT; key++) {
+        uint64_t left[ERROR_SLOTS];
+        memcpy(left, g_stats.error_codes[key], sizeof left);
+        bool first = true;
+        for (;;) {
+            size_t best = 0;
+            for (size_t i = 1; i < ERROR_SLOTS; i++)
+                if (left[i] > left[best])
+                    best = i;
+            if (!left[best])
+                break;
+            if (!any)
+                fprintf(to, "error codes in responses:\n");
+            any = true;
+            if (first) {
+                const kw_api_info *api =
+                    key < KW_API_KEY_COUNT ? kw_api_lookup((int16_t)key) : NULL;
+                if (api)
+                    fprintf(to, "  %s:", api->name);
+                else
+                    fprintf(to, "  unknown keys:");
+            }
+            const char *name = best < ERROR_SLOTS - 1 ? kafka_error_name((int64_t)best - 1) : NULL;
+            if (name)
+                fprintf(to, "%s %s x%llu", first ? "" : ",", name, (unsigned long long)left[best]);
+            else if (best < ERROR_SLOTS - 1)
+                fprintf(to, "%s code %d x%llu", first ? "" : ",", (int)best - 1,
+                        (unsigned long long)left[best]);
+            else
+                fprintf(to, "%s codes over %d x%llu", first ? "" : ",", ERROR_SLOTS - 3,
+                        (unsigned long long)left[best]);
+            first = false;
+            left[best] = 0;
+        }
+        if (!first)
+            fputc('\n', to);
+    }
+}
+
 void print_summary(FILE *to)
 {
     const struct dump_stats *s = &g_stats;
@@ -295,6 +338,7 @@ void print_summary(FILE *to)
     fprintf(to, "frames %llu, bytes %llu, decode errors %llu, undecoded frames %llu\n",
             (unsigned long long)s->frames, (unsigned long long)s->bytes,
             (unsigned long long)s->errors, (unsigned long long)s->undecoded);
+    print_error_codes(to);
     if (s->packets)
         fprintf(to,
                 "packets %llu, tcp segments on the ports %llu (%llu payload bytes), connections "
