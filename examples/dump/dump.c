@@ -53,7 +53,10 @@ static void usage(FILE *to)
             "offset, the bytes the field expected and those remaining, and a hex window\n"
             "with the failing byte in brackets go to standard error; the next frame\n"
             "follows. Lost TCP bytes skip the frame they fall in, with a note.\n"
-            "Exit status: 0 when every frame decoded, 1 otherwise, 2 on bad usage.\n",
+            "An input that is neither a capture nor a frame stream (text, another\n"
+            "format) is named as such, with its first bytes.\n"
+            "Exit status: 0 when every frame decoded, 1 when one did not or when\n"
+            "nothing decoded at all (an empty input, no Kafka traffic), 2 on bad usage.\n",
             KW_FRAME_MAX_DEFAULT);
 }
 
@@ -146,10 +149,55 @@ static long long unhex(uint8_t *buf, size_t len, size_t *where)
     return (long long)out;
 }
 
-/* Splits a raw stream into frames and dumps each. */
-static void dump_stream(const char *name, const uint8_t *buf, size_t len,
+/*
+ * The input's first bytes as hex and as text, for saying why an input whose
+ * format was guessed is not a frame stream.
+ */
+static void print_first_bytes(FILE *to, const uint8_t *buf, size_t len)
+{
+    size_t n = len < 16 ? len : 16;
+    fputs("first bytes:", to);
+    for (size_t i = 0; i < n; i++)
+        fprintf(to, " %02x", buf[i]);
+    fputs(" \"", to);
+    for (size_t i = 0; i < n; i++)
+        fputc(isprint(buf[i]) && buf[i] != '"' ? buf[i] : '.', to);
+    fputs(len > n ? "\"..." : "\"", to);
+}
+
+/*
+ * The first frame of an input whose format was guessed does not split: the
+ * input is most likely something else altogether (text, another format), so
+ * say that rather than name a frame error.
+ */
+static void not_a_stream(const char *name, const uint8_t *buf, size_t len, size_t max_frame,
+                         kw_frame_status status, const kw_frame *f)
+{
+    fprintf(stderr, "%s: not a pcap or pcapng capture, nor a Kafka frame stream (", name);
+    print_first_bytes(stderr, buf, len);
+    if (len < KW_FRAME_PREFIX)
+        fprintf(stderr, "): %zu byte%s, fewer than a frame's size prefix\n", len,
+                len == 1 ? "" : "s");
+    else if (status == KW_FRAME_NEED_MORE)
+        fprintf(stderr, "): as a frame stream its first size prefix asks for %zu bytes and the "
+                "input has %zu\n", f->total, len);
+    else if (len >= KW_FRAME_PREFIX && (int32_t)kw_load_be32(buf) < 0)
+        fprintf(stderr, "): as a frame stream its first size prefix is negative (%d)\n",
+                (int)(int32_t)kw_load_be32(buf));
+    else
+        fprintf(stderr, "): as a frame stream its first size prefix is %u bytes, over the "
+                "maximum of %zu (--max-frame-bytes)\n", (unsigned)kw_load_be32(buf), max_frame);
+}
+
+/* Splits a raw stream into frames and dumps each; guessed: the format was not given. */
+static void dump_stream(const char *name, const uint8_t *buf, size_t len, bool guessed,
                         const struct dump_options *opt)
 {
+    if (len == 0) {
+        fprintf(stderr, "%s: empty input, no frames\n", name);
+        g_stats.failures++;
+        return;
+    }
     struct pending_list pending;
     memset(&pending, 0, sizeof pending);
     size_t at = 0;
@@ -157,6 +205,11 @@ static void dump_stream(const char *name, const uint8_t *buf, size_t len,
     while (at < len) {
         kw_frame f;
         kw_frame_status status = kw_frame_split(buf + at, len - at, opt->max_frame, &f);
+        if (status != KW_FRAME_COMPLETE && frame_no == 0 && guessed) {
+            not_a_stream(name, buf, len, opt->max_frame, status, &f);
+            g_stats.failures++;
+            break;
+        }
         if (status == KW_FRAME_INVALID) {
             fprintf(stderr, "%s: frame %llu (stream offset %zu): %s: %s; stopping this input\n",
                     name, (unsigned long long)frame_no, at, kw_err_name(f.err),
@@ -260,17 +313,21 @@ static void dump_input(const char *path, const struct dump_options *opt)
         long long n = unhex(buf, len, &where);
         if (n < 0) {
             if (where >= len)
-                fprintf(stderr, "%s: hex input ends with half a byte\n", name);
+                fprintf(stderr, "%s: hex input ends with half a byte", name);
             else
-                fprintf(stderr, "%s: byte %zu ('%c') is not a hex digit\n", name, where,
+                fprintf(stderr, "%s: byte %zu ('%c') is not a hex digit", name, where,
                         isprint(buf[where]) ? buf[where] : '?');
+            if (opt->format == FORMAT_AUTO)
+                fprintf(stderr, " (read as hex for its first bytes; not a pcap or pcapng "
+                        "capture, nor a Kafka frame stream)");
+            fputc('\n', stderr);
             g_stats.failures++;
             free(buf);
             return;
         }
         len = (size_t)n;
     }
-    dump_stream(name, buf, len, opt);
+    dump_stream(name, buf, len, opt->format == FORMAT_AUTO, opt);
     free(buf);
 }
 
@@ -473,5 +530,9 @@ int main(int argc, char **argv)
     out_flush();
     if (opt.summary)
         print_summary(stdout);
+    if (g_stats.decoded == 0) {
+        fprintf(stderr, "kwire-dump: no Kafka frame decoded\n");
+        return 1;
+    }
     return g_stats.failures ? 1 : 0;
 }
