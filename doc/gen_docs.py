@@ -565,7 +565,11 @@ KIND_TITLES = [("request", "Requests"), ("response", "Responses"), ("header", "H
 
 
 def load_kafka_errors(root):
-    errors = []
+    """(code, name, retriable, meaning): names and retriable from the library's table
+    (lib/kafka_errors.c), meanings from doc/kafka_errors.txt, which must name the same codes."""
+    with open(os.path.join(root, "lib", "kafka_errors.c"), encoding="utf-8") as fh:
+        rows = re.findall(r'^\s*\{"([A-Z0-9_]+)", (true|false)\},', fh.read(), re.M)
+    meanings = {}
     with open(os.path.join(root, "doc", "kafka_errors.txt"), encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip() or line.startswith("#"):
@@ -573,7 +577,17 @@ def load_kafka_errors(root):
             m = re.match(r"(-?\d+)\s+([A-Z0-9_]+)\s+(.+)$", line.rstrip("\n"))
             if not m:
                 raise SystemExit("gen_docs: kafka_errors.txt:%d: expected CODE NAME MEANING" % lineno)
-            errors.append((int(m.group(1)), m.group(2), m.group(3).strip()))
+            meanings[int(m.group(1))] = (m.group(2), m.group(3).strip())
+    errors = []
+    for i, (name, retriable) in enumerate(rows):
+        code = i - 1
+        if meanings.get(code, (None,))[0] != name:
+            raise SystemExit("gen_docs: kafka_errors.txt lacks %d %s (lib/kafka_errors.c has it)"
+                             % (code, name))
+        errors.append((code, name, retriable == "true", meanings.pop(code)[1]))
+    if meanings:
+        raise SystemExit("gen_docs: kafka_errors.txt has codes lib/kafka_errors.c lacks: %s"
+                         % sorted(meanings))
     return errors
 
 
@@ -585,18 +599,22 @@ def kwire_errors(root):
 
 
 def errors_body(kafka, kw):
-    names = {c: n for c, n, _ in kafka}
+    names = {c: n for c, n, _, _ in kafka}
     b = ['<h1 id="top">Error codes</h1>',
          '<p>Kafka answers every failed request with an int16 error code in the response '
          '(<code>error_code</code> fields). kwire decodes them as plain <code>int16_t</code> values; '
-         'this table gives their names and meaning, after the '
+         '<a href="header-api.html#kw_kafka_error_name"><code>kw_kafka_error_name</code></a> and '
+         '<a href="header-api.html#kw_kafka_error_retriable"><code>kw_kafka_error_retriable</code></a> '
+         'give a code\'s name and whether sending the request again may succeed. '
+         'This table gives their names and meaning, after the '
          '<a href="https://kafka.apache.org/protocol#protocol_error_codes">Kafka protocol guide</a>. '
          'kwire\'s own decoder errors follow <a href="#kwire">below</a>.</p>',
          '<h2 id="kafka">Kafka error codes</h2>',
-         '<table class="errors"><thead><tr><th>code</th><th>name</th><th>meaning</th></tr></thead><tbody>']
-    for code, name, meaning in kafka:
-        b.append('<tr id="error-%d"><td>%d</td><td><code id="%s">%s</code></td><td>%s</td></tr>' % (
-            code, code, name, name, esc(meaning)))
+         '<table class="errors"><thead><tr><th>code</th><th>name</th><th>retriable</th><th>meaning</th>'
+         '</tr></thead><tbody>']
+    for code, name, retriable, meaning in kafka:
+        b.append('<tr id="error-%d"><td>%d</td><td><code id="%s">%s</code></td><td>%s</td><td>%s</td></tr>'
+                 % (code, code, name, name, "yes" if retriable else "no", esc(meaning)))
     b.append("</tbody></table>")
     b.append('<h2 id="kwire">kwire errors (<code>kw_err</code>)</h2>')
     b.append('<p>What <a href="header-common.html#kw_err"><code>kw_err</code></a> values mean, from '
@@ -687,7 +705,7 @@ def main(argv):
     # errors
     kafka = load_kafka_errors(root)
     write(out, "errors.html", page("Error codes", errors_body(kafka, kwire_errors(root))))
-    for code, name, meaning in kafka:
+    for code, name, _, _ in kafka:
         search.append([name, "errors.html#error-%d" % code, "Kafka error %d" % code])
 
     # guide

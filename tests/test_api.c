@@ -2,6 +2,7 @@
  * Kafka's message schemas when the reference folder is present. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,4 +515,45 @@ Test(api, enum_names_follow_table_names)
     }
     free(text);
     cr_assert_eq(found, (size_t)KW_API_KEY_COUNT, "api.h names %zu keys", found);
+}
+
+/* Kafka error code names and retriability: spot checks from the protocol guide and the
+ * table's edges; the whole table is compared with kafka-clients by tests/oracle/errors. */
+Test(api, kafka_error_names)
+{
+    static const struct {
+        int code;
+        const char *name;
+        bool retriable;
+    } spots[] = {
+        {-1, "UNKNOWN_SERVER_ERROR", false},
+        {0, "NONE", false},
+        {3, "UNKNOWN_TOPIC_OR_PARTITION", true},
+        {6, "NOT_LEADER_OR_FOLLOWER", true},
+        {15, "COORDINATOR_NOT_AVAILABLE", true},
+        {35, "UNSUPPORTED_VERSION", false},
+        {79, "MEMBER_ID_REQUIRED", false},
+        {110, "FENCED_MEMBER_EPOCH", false},
+        {133, "SHARE_SESSION_LIMIT_REACHED", true},
+        {KW_KAFKA_ERROR_LAST, "CONTROLLER_ID_NOT_REGISTERED", false},
+    };
+    for (size_t i = 0; i < sizeof spots / sizeof *spots; i++) {
+        const char *name = kw_kafka_error_name(spots[i].code);
+        cr_assert(name && strcmp(name, spots[i].name) == 0, "code %d: %s, want %s", spots[i].code,
+                  name ? name : "NULL", spots[i].name);
+        cr_assert_eq(kw_kafka_error_retriable(spots[i].code), spots[i].retriable,
+                     "code %d retriable", spots[i].code);
+    }
+    const int outside[] = {-2, KW_KAFKA_ERROR_LAST + 1, INT16_MIN, INT16_MAX, INT_MIN, INT_MAX};
+    for (size_t i = 0; i < sizeof outside / sizeof *outside; i++) {
+        cr_assert_null(kw_kafka_error_name(outside[i]), "code %d has no name", outside[i]);
+        cr_assert_not(kw_kafka_error_retriable(outside[i]), "code %d is not retriable", outside[i]);
+    }
+    for (int code = -1; code <= KW_KAFKA_ERROR_LAST; code++) {
+        const char *name = kw_kafka_error_name(code);
+        cr_assert(name && *name, "code %d has a name", code);
+        for (const char *p = name; *p; p++)
+            cr_assert((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_',
+                      "code %d: %s is UPPER_SNAKE", code, name);
+    }
 }

@@ -312,7 +312,7 @@ static void after_literal(void)
     if (!parse_i64(an.literal, &v))
         return;
     if (key_is("error_code")) {
-        const char *name = kafka_error_name(v);
+        const char *name = v >= INT16_MIN && v <= INT16_MAX ? kw_kafka_error_name((int)v) : NULL;
         if (name)
             emit_f(",\"error_code_name\":\"%s\"", name);
         return;

@@ -11,7 +11,6 @@
  *   annotate.c what the JSON printer leaves as numbers and hex: error code
  *              names, record offsets and times, consumer protocol bytes;
  *              error code counts for --summary
- *   kafka_errors.c  Kafka's error code names
  */
 #ifndef KWIRE_DUMP_H
 #define KWIRE_DUMP_H
@@ -175,12 +174,6 @@ bool frame_head_plausible(const struct dump_options *opt, const struct pending_l
 
 /* Prints "SOURCE: conn N client->server" or "SOURCE: frame N" for notes. */
 void print_origin(FILE *to, const struct frame_origin *o);
-
-/* ---- Kafka error codes (kafka_errors.c) ----------------------------------- */
-
-#define KAFKA_ERROR_LAST 133
-/* "NOT_LEADER_OR_FOLLOWER" for 6; NULL for a code the table does not know. */
-const char *kafka_error_name(int64_t code);
 
 /* ---- annotations (annotate.c) --------------------------------------------- */
 

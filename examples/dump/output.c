@@ -285,7 +285,7 @@ static void print_error_codes(FILE *to)
                 else
                     fprintf(to, "  unknown keys:");
             }
-            const char *name = best < ERROR_SLOTS - 1 ? kafka_error_name((int64_t)best - 1) : NULL;
+            const char *name = best < ERROR_SLOTS - 1 ? kw_kafka_error_name((int)best - 1) : NULL;
             if (name)
                 fprintf(to, "%s %s x%llu", first ? "" : ",", name, (unsigned long long)left[best]);
             else if (best < ERROR_SLOTS - 1)
