@@ -24,25 +24,19 @@ import glob
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def skip(why):
-    print(f"{why}: skipped")
-    sys.exit(77)
+sys.path.insert(0, os.path.dirname(HERE))
+import common  # noqa: E402  (tests/oracle/common.py)
 
 
 class Oracle:
     """The JVM: one command in, its answer lines up to "end ..." out."""
 
-    def __init__(self, classes, lib):
-        cp = os.pathsep.join([classes, os.path.join(lib, "*")])
+    def __init__(self, cp):
         self.proc = subprocess.Popen(["java", "-cp", cp, "MessageOracle"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
 
@@ -313,35 +307,17 @@ def compare(base):
 
 def main():
     oracle = sys.argv[1]
-    source = os.environ.get("KW_SOURCE_DIR", os.path.join(HERE, "..", "..", ".."))
-    lib = os.environ.get("KAFKA_LIB", os.path.join(source, "tests", "kafka", "lib"))
-    if not glob.glob(os.path.join(lib, "kafka-clients-*.jar")):
-        skip(f"no Kafka jars in {lib} (.ci/install-kafka installs them)")
-    for tool in ("java", "javac"):
-        if shutil.which(tool) is None:
-            skip(f"{tool} not found")
+    lib = common.kafka_lib()
     seeds = int(os.environ.get("KW_ORACLE_SEEDS", "3"))
-    keep = os.environ.get("KW_ORACLE_KEEP")
-    tmp = tempfile.mkdtemp(prefix="kwire-message-oracle.")
-    try:
+    with common.scratch("kwire-message-oracle.", "KW_ORACLE_KEEP") as tmp:
         return run(oracle, lib, tmp, seeds)
-    finally:
-        if keep:
-            shutil.rmtree(keep, ignore_errors=True)
-            shutil.copytree(tmp, keep)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(oracle, lib, tmp, seeds):
-    classes = os.path.join(tmp, "classes")
-    javac = subprocess.run(["javac", "-nowarn", "-d", classes, "-cp", os.path.join(lib, "*"),
-                            os.path.join(HERE, "MessageOracle.java")],
-                           capture_output=True, text=True)
-    if javac.returncode != 0:
-        print(javac.stdout + javac.stderr)
-        print("message-oracle: javac failed")
+    cp = common.compile_java(os.path.join(HERE, "MessageOracle.java"), lib, tmp, "message-oracle")
+    if cp is None:
         return 1
-    java = Oracle(classes, lib)
+    java = Oracle(cp)
     try:
         lines, _ = java.ask("list")
         known = {}

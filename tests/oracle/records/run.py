@@ -14,51 +14,26 @@ KW_RECORDS_KEEP=DIR keeps the case files there.
 import glob
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def skip(why):
-    print(f"{why}: skipped")
-    sys.exit(77)
+sys.path.insert(0, os.path.dirname(HERE))
+import common  # noqa: E402  (tests/oracle/common.py)
 
 
 def main():
     oracle = sys.argv[1]
-    source = os.environ.get("KW_SOURCE_DIR", os.path.join(HERE, "..", "..", ".."))
-    lib = os.environ.get("KAFKA_LIB", os.path.join(source, "tests", "kafka", "lib"))
-    if not glob.glob(os.path.join(lib, "kafka-clients-*.jar")):
-        skip(f"no Kafka jars in {lib} (.ci/install-kafka installs them)")
-    for tool in ("java", "javac"):
-        if shutil.which(tool) is None:
-            skip(f"{tool} not found")
-
-    keep = os.environ.get("KW_RECORDS_KEEP")
-    tmp = tempfile.mkdtemp(prefix="kwire-records-oracle.")
-    try:
+    lib = common.kafka_lib()
+    with common.scratch("kwire-records-oracle.", "KW_RECORDS_KEEP") as tmp:
         return run(oracle, lib, tmp)
-    finally:
-        if keep:
-            shutil.rmtree(keep, ignore_errors=True)
-            shutil.copytree(tmp, keep)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(oracle, lib, tmp):
-    classes = os.path.join(tmp, "classes")
-    cp = os.path.join(lib, "*")
-    javac = subprocess.run(["javac", "-nowarn", "-d", classes, "-cp", cp,
-                            os.path.join(HERE, "RecordsOracle.java")],
-                           capture_output=True, text=True)
-    if javac.returncode != 0:
-        print(javac.stdout + javac.stderr)
-        print("records-oracle: javac failed")
+    cp = common.compile_java(os.path.join(HERE, "RecordsOracle.java"), lib, tmp, "records-oracle")
+    if cp is None:
         return 1
-    jvm = subprocess.Popen(["java", "-cp", classes + os.pathsep + cp, "RecordsOracle"],
+    jvm = subprocess.Popen(["java", "-cp", cp, "RecordsOracle"],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL, text=True, bufsize=1)
 
