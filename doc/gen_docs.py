@@ -549,6 +549,9 @@ def message_body(kwgen, msg, about, links, api_names):
                 notes.append("classic encoding in flexible versions")
             if kwgen.has_presence(f):
                 notes.append("<code>has_%s</code> tells presence" % esc(f.name))
+            if f.type == "int16" and not f.is_array and f.name.endswith("error_code"):
+                notes.append('a <a href="errors.html#kafka">Kafka error code</a> '
+                             '(<code>kw_kafka_error_name</code>)')
             rows.append('<tr id="f-%s-%s"><td><code>%s</code></td><td>%s</td><td><code>%s</code></td>'
                         '<td>%s</td><td>%s</td><td>%s</td><td><code>%s</code></td><td>%s</td></tr>' % (
                             st.cname, f.name, esc(f.cname()), field_ctype(kwgen, f, links), typ,
