@@ -163,10 +163,23 @@ static inline void kw_tag_iter_init(kw_tag_iter *it, kw_tagged_fields tf);
 KW_API bool kw_tag_iter_next(kw_tag_iter *it, kw_tagged_field *out);
 
 /* ---- byte-order helpers ------------------------------------------------ */
+/* Big-endian (wire order) loads and stores at any alignment, byte by byte:
+ * no casts of the pointer, no dependence on the host's byte order. Signed
+ * fields go through the unsigned forms: (int32_t)kw_load_be32(p),
+ * kw_store_be64(p, (uint64_t)v). p must have 2, 4 or 8 bytes there. */
 
+/** The 2 bytes at p as a big-endian uint16. */
 static inline uint16_t kw_load_be16(const uint8_t *p);
+/** The 4 bytes at p as a big-endian uint32. */
 static inline uint32_t kw_load_be32(const uint8_t *p);
+/** The 8 bytes at p as a big-endian uint64. */
 static inline uint64_t kw_load_be64(const uint8_t *p);
+/** Writes v to the 2 bytes at p, most significant byte first. */
+static inline void kw_store_be16(uint8_t *p, uint16_t v);
+/** Writes v to the 4 bytes at p, most significant byte first. */
+static inline void kw_store_be32(uint8_t *p, uint32_t v);
+/** Writes v to the 8 bytes at p, most significant byte first. */
+static inline void kw_store_be64(uint8_t *p, uint64_t v);
 
 /* ======================================================================= */
 /* Implementation of the inline functions.                                 */
@@ -189,6 +202,26 @@ static inline uint32_t kw_load_be32(const uint8_t *p)
 static inline uint64_t kw_load_be64(const uint8_t *p)
 {
     return (uint64_t)kw_load_be32(p) << 32 | kw_load_be32(p + 4);
+}
+
+static inline void kw_store_be16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void kw_store_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static inline void kw_store_be64(uint8_t *p, uint64_t v)
+{
+    kw_store_be32(p, (uint32_t)(v >> 32));
+    kw_store_be32(p + 4, (uint32_t)v);
 }
 
 static inline void kw_reader_init(kw_reader *r, const void *buf, size_t len)
