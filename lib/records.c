@@ -10,6 +10,36 @@
 #define LEGACY_V1_MIN_LENGTH (KW_LEGACY_V1_MIN - KW_ENTRY_OVERHEAD)
 #define V2_MIN_LENGTH (KW_BATCH_V2_HEADER - KW_ENTRY_OVERHEAD)
 
+/* Offsets of the v2 header fields the public constants leave out. */
+#define V2_LENGTH 8u
+#define V2_EPOCH 12u
+#define V2_LAST_OFFSET_DELTA 23u
+#define V2_BASE_TIMESTAMP 27u
+#define V2_MAX_TIMESTAMP 35u
+#define V2_PRODUCER_ID 43u
+#define V2_PRODUCER_EPOCH 51u
+#define V2_BASE_SEQUENCE 53u
+
+/* The v2 header in wire order, to name the field a short input cuts. */
+static const struct {
+    uint8_t at, size;
+    const char *name;
+} v2_fields[] = {
+    {0, 8, "base_offset"},
+    {V2_LENGTH, 4, "batch_length"},
+    {V2_EPOCH, 4, "partition_leader_epoch"},
+    {KW_ENTRY_MAGIC_OFFSET, 1, "magic"},
+    {KW_BATCH_V2_CRC_OFFSET, 4, "crc"},
+    {KW_BATCH_V2_ATTRIBUTES_OFFSET, 2, "attributes"},
+    {V2_LAST_OFFSET_DELTA, 4, "last_offset_delta"},
+    {V2_BASE_TIMESTAMP, 8, "base_timestamp"},
+    {V2_MAX_TIMESTAMP, 8, "max_timestamp"},
+    {V2_PRODUCER_ID, 8, "producer_id"},
+    {V2_PRODUCER_EPOCH, 2, "producer_epoch"},
+    {V2_BASE_SEQUENCE, 4, "base_sequence"},
+    {KW_BATCH_V2_RECORD_COUNT_OFFSET, 4, "record_count"},
+};
+
 /* The legacy crc field, and where its CRC-32 coverage starts: the magic byte. */
 #define LEGACY_CRC_OFFSET 12u
 #define LEGACY_CRC_START 16u
@@ -62,26 +92,32 @@ static int batch_partial(kw_batch_iter *it, size_t left)
     return 0;
 }
 
-static void decode_v2(kw_record_batch *b, const uint8_t *p, size_t size, size_t pos)
+/* Decodes the 61 header bytes at p; raw and records are the caller's. */
+static void decode_v2_header(kw_record_batch *b, const uint8_t *p, size_t pos)
 {
     b->base_offset = (int64_t)kw_load_be64(p);
-    b->batch_length = (int32_t)kw_load_be32(p + 8);
-    b->partition_leader_epoch = (int32_t)kw_load_be32(p + 12);
-    b->magic = (int8_t)p[16];
-    b->crc = kw_load_be32(p + 17);
-    b->attributes = (int16_t)kw_load_be16(p + 21);
-    b->last_offset_delta = (int32_t)kw_load_be32(p + 23);
-    b->base_timestamp = (int64_t)kw_load_be64(p + 27);
-    b->max_timestamp = (int64_t)kw_load_be64(p + 35);
-    b->producer_id = (int64_t)kw_load_be64(p + 43);
-    b->producer_epoch = (int16_t)kw_load_be16(p + 51);
-    b->base_sequence = (int32_t)kw_load_be32(p + 53);
-    b->record_count = (int32_t)kw_load_be32(p + 57);
+    b->batch_length = (int32_t)kw_load_be32(p + V2_LENGTH);
+    b->partition_leader_epoch = (int32_t)kw_load_be32(p + V2_EPOCH);
+    b->magic = (int8_t)p[KW_ENTRY_MAGIC_OFFSET];
+    b->crc = kw_load_be32(p + KW_BATCH_V2_CRC_OFFSET);
+    b->attributes = (int16_t)kw_load_be16(p + KW_BATCH_V2_ATTRIBUTES_OFFSET);
+    b->last_offset_delta = (int32_t)kw_load_be32(p + V2_LAST_OFFSET_DELTA);
+    b->base_timestamp = (int64_t)kw_load_be64(p + V2_BASE_TIMESTAMP);
+    b->max_timestamp = (int64_t)kw_load_be64(p + V2_MAX_TIMESTAMP);
+    b->producer_id = (int64_t)kw_load_be64(p + V2_PRODUCER_ID);
+    b->producer_epoch = (int16_t)kw_load_be16(p + V2_PRODUCER_EPOCH);
+    b->base_sequence = (int32_t)kw_load_be32(p + V2_BASE_SEQUENCE);
+    b->record_count = (int32_t)kw_load_be32(p + KW_BATCH_V2_RECORD_COUNT_OFFSET);
+    b->pos = pos;
+}
+
+static void decode_v2(kw_record_batch *b, const uint8_t *p, size_t size, size_t pos)
+{
+    decode_v2_header(b, p, pos);
     b->records.ptr = p + KW_BATCH_V2_HEADER;
     b->records.len = size - KW_BATCH_V2_HEADER;
     b->raw.ptr = p;
     b->raw.len = size;
-    b->pos = pos;
 }
 
 /*
@@ -186,15 +222,109 @@ int kw_batch_iter_next(kw_batch_iter *it, kw_batch *out)
 
 /* ---- record batch v2 ------------------------------------------------------ */
 
+static KW_NOINLINE kw_err header_fail(kw_error *err, kw_err code, size_t offset,
+                                      const char *field)
+{
+    if (err) {
+        err->code = code;
+        err->offset = offset;
+        err->field = field;
+    }
+    return code;
+}
+
+/* The header checks of kw_record_batch_read_header, offsets from 0. */
+static kw_err check_v2_header(const uint8_t *p, size_t len, kw_error *err, size_t base)
+{
+    /* Another magic gives batch_length another meaning: it goes first. */
+    if (len > KW_ENTRY_MAGIC_OFFSET && p[KW_ENTRY_MAGIC_OFFSET] != 2)
+        return header_fail(err, KW_ERR_BAD_MAGIC, base + KW_ENTRY_MAGIC_OFFSET, "magic");
+    if (len >= V2_LENGTH + 4 && (int32_t)kw_load_be32(p + V2_LENGTH) < (int32_t)V2_MIN_LENGTH)
+        return header_fail(err, KW_ERR_BAD_BATCH_LENGTH, base + V2_LENGTH, "batch_length");
+    if (len < KW_BATCH_V2_HEADER) {
+        size_t i = 0;
+        while (v2_fields[i].at + v2_fields[i].size <= len)
+            i++;
+        return header_fail(err, KW_ERR_TRUNCATED, base + v2_fields[i].at, v2_fields[i].name);
+    }
+    if (err) {
+        err->code = KW_OK;
+        err->offset = 0;
+        err->field = NULL;
+    }
+    return KW_OK;
+}
+
+kw_err kw_record_batch_read_header(kw_record_batch *out, kw_slice bytes, size_t base,
+                                   kw_error *err)
+{
+    size_t len = bytes.ptr ? bytes.len : 0;
+    kw_err code = check_v2_header(bytes.ptr, len, err, base);
+    if (code != KW_OK)
+        return code;
+    decode_v2_header(out, bytes.ptr, base);
+    size_t size = kw_record_batch_size(out);
+    if (size <= len) {
+        out->raw.ptr = bytes.ptr;
+        out->raw.len = size;
+        out->records.ptr = bytes.ptr + KW_BATCH_V2_HEADER;
+        out->records.len = size - KW_BATCH_V2_HEADER;
+    } else {
+        out->raw.ptr = out->records.ptr = NULL;
+        out->raw.len = out->records.len = 0;
+    }
+    return KW_OK;
+}
+
 uint32_t kw_record_batch_compute_crc(const kw_record_batch *b)
 {
+    if (!b->raw.ptr || b->raw.len < KW_BATCH_V2_HEADER)
+        return 0;
     return kw_crc32c(0, b->raw.ptr + KW_BATCH_V2_ATTRIBUTES_OFFSET,
                      b->raw.len - KW_BATCH_V2_ATTRIBUTES_OFFSET);
 }
 
 kw_err kw_record_batch_verify_crc(const kw_record_batch *b)
 {
+    if (!b->raw.ptr || b->raw.len < KW_BATCH_V2_HEADER)
+        return KW_ERR_TRUNCATED;
     return kw_record_batch_compute_crc(b) == b->crc ? KW_OK : KW_ERR_BAD_CRC;
+}
+
+kw_err kw_record_batch_set_base_offset(uint8_t *batch, size_t len, int64_t base_offset,
+                                       kw_error *err)
+{
+    kw_err code = check_v2_header(batch, batch ? len : 0, err, 0);
+    if (code == KW_OK)
+        kw_store_be64(batch, (uint64_t)base_offset);
+    return code;
+}
+
+kw_err kw_record_batch_set_partition_leader_epoch(uint8_t *batch, size_t len,
+                                                  int32_t partition_leader_epoch, kw_error *err)
+{
+    kw_err code = check_v2_header(batch, batch ? len : 0, err, 0);
+    if (code == KW_OK)
+        kw_store_be32(batch + V2_EPOCH, (uint32_t)partition_leader_epoch);
+    return code;
+}
+
+kw_err kw_record_batch_set_producer(uint8_t *batch, size_t len, int64_t producer_id,
+                                    int16_t producer_epoch, int32_t base_sequence, kw_error *err)
+{
+    kw_record_batch b;
+    kw_err code = kw_record_batch_read_header(&b, (kw_slice){batch, len}, 0, err);
+    if (code != KW_OK)
+        return code;
+    if (!b.raw.ptr)
+        return header_fail(err, KW_ERR_TRUNCATED, V2_LENGTH, "batch_length");
+    if (kw_record_batch_verify_crc(&b) != KW_OK)
+        return header_fail(err, KW_ERR_BAD_CRC, KW_BATCH_V2_CRC_OFFSET, "crc");
+    kw_store_be64(batch + V2_PRODUCER_ID, (uint64_t)producer_id);
+    kw_store_be16(batch + V2_PRODUCER_EPOCH, (uint16_t)producer_epoch);
+    kw_store_be32(batch + V2_BASE_SEQUENCE, (uint32_t)base_sequence);
+    kw_store_be32(batch + KW_BATCH_V2_CRC_OFFSET, kw_record_batch_compute_crc(&b));
+    return KW_OK;
 }
 
 bool kw_record_batch_last_offset(const kw_record_batch *b, int64_t *out)

@@ -13,6 +13,8 @@
 
 #include "guard.h"
 #include "kwire/crc.h"
+#include "kwire/cursor.h"
+#include "kwire/record_builder.h"
 #include "kwire/records.h"
 
 /*
@@ -1367,25 +1369,27 @@ typedef struct real_vec {
     char first_key[8];
 } real_vec;
 
+static real_vec real_vecs[] = {
+    {"kcat/00007_c01_req_k00-Produce_v7_corr4.bin", 55, 16, -1, "k0"},
+    {"kcat-flexible/00013_c02_req_k00-Produce_v7_corr4.bin", 57, 3, 4242, "k0"},
+    {"confluent/00007_c01_req_k00-Produce_v7_corr4.bin", 66, 14, -1, "k4"},
+    {"confluent-flexible/00017_c02_req_k00-Produce_v7_corr4.bin", 64, 3, 4242, "k0"},
+    {"kafka-python/00007_c02_req_k00-Produce_v7_corr1.bin", 79, 17, -1, "k3"},
+    {"kafka-python/00007_c02_req_k00-Produce_v7_corr1.bin", 1337, 13, -1, "k0"},
+    {"kafkajs/00005_c01_req_k00-Produce_v7_corr2.bin", 63, 17, -1, "k3"},
+    {"kafkajs/00005_c01_req_k00-Produce_v7_corr2.bin", 1117, 13, -1, "k0"},
+    {"kafkajs-flexible/00029_c02_req_k00-Produce_v7_corr2.bin", 62, 2, -1, "k0"},
+    /* A Fetch v11 response from librdkafka's mock broker. */
+    {"kcat/00063_c03_rsp_k01-Fetch_v11_corr9.bin", 873, 16, -1, "k0"},
+};
+
 ParameterizedTestParameters(records, real_clients)
 {
-    static real_vec vecs[] = {
-        {"kcat/00007_c01_req_k00-Produce_v7_corr4.bin", 55, 16, -1, "k0"},
-        {"kcat-flexible/00013_c02_req_k00-Produce_v7_corr4.bin", 57, 3, 4242, "k0"},
-        {"confluent/00007_c01_req_k00-Produce_v7_corr4.bin", 66, 14, -1, "k4"},
-        {"confluent-flexible/00017_c02_req_k00-Produce_v7_corr4.bin", 64, 3, 4242, "k0"},
-        {"kafka-python/00007_c02_req_k00-Produce_v7_corr1.bin", 79, 17, -1, "k3"},
-        {"kafka-python/00007_c02_req_k00-Produce_v7_corr1.bin", 1337, 13, -1, "k0"},
-        {"kafkajs/00005_c01_req_k00-Produce_v7_corr2.bin", 63, 17, -1, "k3"},
-        {"kafkajs/00005_c01_req_k00-Produce_v7_corr2.bin", 1117, 13, -1, "k0"},
-        {"kafkajs-flexible/00029_c02_req_k00-Produce_v7_corr2.bin", 62, 2, -1, "k0"},
-        /* A Fetch v11 response from librdkafka's mock broker. */
-        {"kcat/00063_c03_rsp_k01-Fetch_v11_corr9.bin", 873, 16, -1, "k0"},
-    };
-    return cr_make_param_array(real_vec, vecs, sizeof vecs / sizeof vecs[0]);
+    return cr_make_param_array(real_vec, real_vecs, sizeof real_vecs / sizeof real_vecs[0]);
 }
 
-ParameterizedTest(real_vec *rv, records, real_clients)
+/* Reads rv's frame into frame (8 KiB); returns the length of its records field. */
+static size_t load_real(const real_vec *rv, uint8_t *frame)
 {
     const char *dir = getenv("KW_SOURCE_DIR");
     if (!dir)
@@ -1394,14 +1398,20 @@ ParameterizedTest(real_vec *rv, records, real_clients)
     snprintf(path, sizeof path, "%s/tests/vectors/%s", dir, rv->file);
     FILE *f = fopen(path, "rb");
     cr_assert(f != NULL, "cannot open %s", path);
-    static uint8_t frame[8192];
-    size_t n = fread(frame, 1, sizeof frame, f);
+    size_t n = fread(frame, 1, 8192, f);
     fclose(f);
     cr_assert(rv->at >= 4 && rv->at <= n, "%s: records at %zu of %zu", rv->file, rv->at, n);
     const uint8_t *lp = frame + rv->at - 4;
     size_t len = (size_t)lp[0] << 24 | (size_t)lp[1] << 16 | (size_t)lp[2] << 8 | lp[3];
     cr_assert(len <= n - rv->at && len <= sizeof ((wbuf *)0)->b, "%s: records length %zu",
               rv->file, len);
+    return len;
+}
+
+ParameterizedTest(real_vec *rv, records, real_clients)
+{
+    static uint8_t frame[8192];
+    size_t len = load_real(rv, frame);
 
     /* Decode in place, the records ending on the guard page, offsets from the frame. */
     kwt_guard g;
@@ -1465,4 +1475,417 @@ ParameterizedTest(real_vec *rv, records, real_clients)
     kwt_each_prefix(v.w.b, v.w.n, check_prefix, &ctx);
     cut_every_record(&v);
     flip_every_covered_byte(&v, true);
+}
+
+/* ---- byte-order helpers ------------------------------------------------------- */
+
+Test(records, store_load_edge_values)
+{
+    static const int64_t v64[] = {0, -1, 1, INT64_MIN, INT64_MAX, 0x0102030405060708};
+    static const int32_t v32[] = {0, -1, 1, INT32_MIN, INT32_MAX, 0x01020304};
+    static const int16_t v16[] = {0, -1, 1, INT16_MIN, INT16_MAX, 0x0102};
+    uint8_t buf[12];
+    /* Unaligned starts too; the bytes around the value stay as they were. */
+    for (size_t at = 0; at < 3; at++) {
+        for (size_t i = 0; i < sizeof v64 / sizeof v64[0]; i++) {
+            memset(buf, 0xa5, sizeof buf);
+            kw_store_be64(buf + at, (uint64_t)v64[i]);
+            for (size_t k = 0; k < 8; k++)
+                KWT_EQ(buf[at + k], (uint8_t)((uint64_t)v64[i] >> (56 - 8 * k)),
+                       "be64 %lld: byte %zu", (long long)v64[i], k);
+            KWT_EQ(buf[at + 8], 0xa5, "be64: byte after");
+            if (at > 0)
+                KWT_EQ(buf[at - 1], 0xa5, "be64: byte before");
+            KWT_EQ((int64_t)kw_load_be64(buf + at), v64[i], "be64 %lld: round trip",
+                   (long long)v64[i]);
+        }
+        for (size_t i = 0; i < sizeof v32 / sizeof v32[0]; i++) {
+            memset(buf, 0xa5, sizeof buf);
+            kw_store_be32(buf + at, (uint32_t)v32[i]);
+            for (size_t k = 0; k < 4; k++)
+                KWT_EQ(buf[at + k], (uint8_t)((uint32_t)v32[i] >> (24 - 8 * k)),
+                       "be32 %ld: byte %zu", (long)v32[i], k);
+            KWT_EQ(buf[at + 4], 0xa5, "be32: byte after");
+            if (at > 0)
+                KWT_EQ(buf[at - 1], 0xa5, "be32: byte before");
+            KWT_EQ((int32_t)kw_load_be32(buf + at), v32[i], "be32 %ld: round trip", (long)v32[i]);
+        }
+        for (size_t i = 0; i < sizeof v16 / sizeof v16[0]; i++) {
+            memset(buf, 0xa5, sizeof buf);
+            kw_store_be16(buf + at, (uint16_t)v16[i]);
+            KWT_EQ(buf[at], (uint8_t)((uint16_t)v16[i] >> 8), "be16 %d: byte 0", (int)v16[i]);
+            KWT_EQ(buf[at + 1], (uint8_t)v16[i], "be16 %d: byte 1", (int)v16[i]);
+            KWT_EQ(buf[at + 2], 0xa5, "be16: byte after");
+            if (at > 0)
+                KWT_EQ(buf[at - 1], 0xa5, "be16: byte before");
+            KWT_EQ((int16_t)kw_load_be16(buf + at), v16[i], "be16 %d: round trip", (int)v16[i]);
+        }
+    }
+    static const uint8_t want[8] = {0x80, 0, 0, 0, 0, 0, 0, 0};
+    kw_store_be64(buf, (uint64_t)INT64_MIN);
+    cr_assert_eq(memcmp(buf, want, 8), 0, "INT64_MIN: 80 00 .. 00");
+}
+
+/* ---- batch header view and setters ---------------------------------------------- */
+
+/* The v2 header fields in wire order (KIP-98), written out here, not taken from kwire. */
+static const struct {
+    size_t at;
+    const char *name;
+} v2_layout[] = {
+    {0, "base_offset"},      {8, "batch_length"},       {12, "partition_leader_epoch"},
+    {16, "magic"},           {17, "crc"},               {21, "attributes"},
+    {23, "last_offset_delta"}, {27, "base_timestamp"},  {35, "max_timestamp"},
+    {43, "producer_id"},     {51, "producer_epoch"},    {53, "base_sequence"},
+    {57, "record_count"},    {61, NULL},
+};
+
+/* The header field that a prefix of n < 61 bytes cuts short. */
+static size_t cut_field(size_t n)
+{
+    size_t i = 0;
+    while (v2_layout[i + 1].at <= n)
+        i++;
+    return i;
+}
+
+static kw_record_batch header_of(const uint8_t *p, size_t n, size_t base, const char *what)
+{
+    kw_record_batch h;
+    kw_error e = {KW_ERR_BAD_CRC, 99, "x"};
+    kw_err rc = kw_record_batch_read_header(&h, sl(p, n), base, &e);
+    cr_assert_eq(rc, KW_OK, "%s: read_header: %s at %zu (%s)", what, kw_err_name(rc), e.offset,
+                 e.field ? e.field : "-");
+    cr_assert_eq(e.code, KW_OK, "%s: err cleared on success", what);
+    cr_assert_eq(h.pos, base, "%s: pos", what);
+    return h;
+}
+
+/* Every field the header view read matches what kw_batch_iter decoded. */
+static void expect_same_header(const kw_record_batch *h, const kw_record_batch *b, const char *what)
+{
+    cr_assert_eq(h->base_offset, b->base_offset, "%s: base_offset at 0", what);
+    cr_assert_eq(h->batch_length, b->batch_length, "%s: batch_length at 8", what);
+    cr_assert_eq(h->partition_leader_epoch, b->partition_leader_epoch,
+                 "%s: partition_leader_epoch at 12", what);
+    cr_assert_eq(h->magic, 2, "%s: magic at 16", what);
+    cr_assert_eq(h->crc, b->crc, "%s: crc at 17", what);
+    cr_assert_eq(h->attributes, b->attributes, "%s: attributes at 21", what);
+    cr_assert_eq(h->last_offset_delta, b->last_offset_delta, "%s: last_offset_delta at 23", what);
+    cr_assert_eq(h->base_timestamp, b->base_timestamp, "%s: base_timestamp at 27", what);
+    cr_assert_eq(h->max_timestamp, b->max_timestamp, "%s: max_timestamp at 35", what);
+    cr_assert_eq(h->producer_id, b->producer_id, "%s: producer_id at 43", what);
+    cr_assert_eq(h->producer_epoch, b->producer_epoch, "%s: producer_epoch at 51", what);
+    cr_assert_eq(h->base_sequence, b->base_sequence, "%s: base_sequence at 53", what);
+    cr_assert_eq(h->record_count, b->record_count, "%s: record_count at 57", what);
+}
+
+/* Only bytes [from, to) of n differ between a and b. */
+static void expect_changed_only(const uint8_t *a, const uint8_t *b, size_t n, size_t from,
+                                size_t to, size_t from2, size_t to2, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((i >= from && i < to) || (i >= from2 && i < to2)))
+            KWT_EQ(a[i], b[i], "%s: byte %zu changed", what, i);
+}
+
+/*
+ * Every setter on the batch at p (n bytes, the whole batch) with edge values:
+ * each reads back, touches only its field (and the crc), leaves a batch
+ * kwire's own walk accepts with its CRC, and restoring the old values gives
+ * the original bytes back.
+ */
+static void check_setters(const uint8_t *orig, size_t n, const char *what)
+{
+    static uint8_t buf[4096];
+    cr_assert_leq(n, sizeof buf, "%s: batch too big for the test", what);
+    memcpy(buf, orig, n);
+    kw_record_batch h0 = header_of(orig, n, 0, what);
+
+    static const int64_t offsets[] = {0, -1, 1, INT64_MIN, INT64_MAX, 123456789};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        kw_error e;
+        cr_assert_eq(kw_record_batch_set_base_offset(buf, n, offsets[i], &e), KW_OK,
+                     "%s: set_base_offset: %s", what, kw_err_name(e.code));
+        kw_record_batch h = header_of(buf, n, 0, what);
+        cr_assert_eq(h.base_offset, offsets[i], "%s: base_offset at 0 reads back", what);
+        cr_assert_eq(h.crc, h0.crc, "%s: crc at 17 untouched by base_offset", what);
+        expect_changed_only(orig, buf, n, 0, 8, 0, 0, what);
+        kw_batch b = only_batch(buf, n);
+        cr_assert_eq(b.v2.base_offset, offsets[i], "%s: walk sees base_offset", what);
+    }
+    cr_assert_eq(kw_record_batch_set_base_offset(buf, n, h0.base_offset, NULL), KW_OK, "%s", what);
+
+    static const int32_t epochs[] = {0, -1, 1, INT32_MIN, INT32_MAX};
+    for (size_t i = 0; i < sizeof epochs / sizeof epochs[0]; i++) {
+        cr_assert_eq(kw_record_batch_set_partition_leader_epoch(buf, n, epochs[i], NULL), KW_OK,
+                     "%s: set_partition_leader_epoch", what);
+        kw_record_batch h = header_of(buf, n, 0, what);
+        cr_assert_eq(h.partition_leader_epoch, epochs[i], "%s: epoch at 12 reads back", what);
+        expect_changed_only(orig, buf, n, 12, 16, 0, 0, what);
+        (void)only_batch(buf, n);
+    }
+    cr_assert_eq(kw_record_batch_set_partition_leader_epoch(buf, n, h0.partition_leader_epoch,
+                                                            NULL),
+                 KW_OK, "%s", what);
+
+    static const struct {
+        int64_t id;
+        int16_t epoch;
+        int32_t seq;
+    } producers[] = {
+        {-1, -1, -1},
+        {0, 0, 0},
+        {INT64_MAX, INT16_MAX, INT32_MAX},
+        {INT64_MIN, INT16_MIN, INT32_MIN},
+        {4242, 7, 100},
+    };
+    for (size_t i = 0; i < sizeof producers / sizeof producers[0]; i++) {
+        kw_error e;
+        kw_err rc = kw_record_batch_set_producer(buf, n, producers[i].id, producers[i].epoch,
+                                                 producers[i].seq, &e);
+        cr_assert_eq(rc, KW_OK, "%s: set_producer: %s at %zu", what, kw_err_name(rc), e.offset);
+        kw_record_batch h = header_of(buf, n, 0, what);
+        cr_assert_eq(h.producer_id, producers[i].id, "%s: producer_id at 43 reads back", what);
+        cr_assert_eq(h.producer_epoch, producers[i].epoch, "%s: producer_epoch at 51", what);
+        cr_assert_eq(h.base_sequence, producers[i].seq, "%s: base_sequence at 53", what);
+        cr_assert_eq(kw_record_batch_verify_crc(&h), KW_OK, "%s: crc at 17 valid", what);
+        cr_assert_eq(h.crc, kw_crc32c(0, buf + 21, n - 21), "%s: crc is CRC-32C of 21..", what);
+        expect_changed_only(orig, buf, n, 17, 21, 43, 57, what);
+        kw_batch b = only_batch(buf, n); /* KW_VERIFY_CRC */
+        expect_same_header(&h, &b.v2, what);
+    }
+    cr_assert_eq(kw_record_batch_set_producer(buf, n, h0.producer_id, h0.producer_epoch,
+                                              h0.base_sequence, NULL),
+                 KW_OK, "%s: restore producer", what);
+    cr_assert_eq(memcmp(buf, orig, n), 0, "%s: old values give the original bytes", what);
+}
+
+/* The header alone, exactly 61 bytes ending on a guard page, of a batch of size n. */
+static void check_header_alone(const uint8_t *p, size_t n, size_t base, const char *what)
+{
+    kwt_guard g;
+    kwt_guard_open(&g, KW_BATCH_V2_HEADER);
+    const uint8_t *q = kwt_guard_place(&g, p, KW_BATCH_V2_HEADER);
+    kw_record_batch h = header_of(q, KW_BATCH_V2_HEADER, base, what);
+    kw_record_batch whole = header_of(p, n, base, what);
+    expect_same_header(&h, &whole, what);
+    cr_assert_eq(kw_record_batch_size(&h), n, "%s: size from batch_length at 8", what);
+    if (n > KW_BATCH_V2_HEADER) {
+        cr_assert(kw_slice_is_null(h.raw) && kw_slice_is_null(h.records),
+                  "%s: header alone has no raw or records", what);
+        cr_assert_eq(kw_record_batch_verify_crc(&h), KW_ERR_TRUNCATED, "%s: crc of a header",
+                     what);
+        cr_assert_eq(kw_record_batch_compute_crc(&h), 0, "%s: crc of a header", what);
+    }
+    kwt_guard_close(&g);
+}
+
+ParameterizedTestParameters(records, header_of_real_batches)
+{
+    return cr_make_param_array(real_vec, real_vecs, sizeof real_vecs / sizeof real_vecs[0]);
+}
+
+ParameterizedTest(real_vec *rv, records, header_of_real_batches)
+{
+    static uint8_t frame[8192];
+    size_t len = load_real(rv, frame);
+    const uint8_t *rec = frame + rv->at;
+
+    kwt_guard g;
+    kwt_guard_open(&g, len);
+    const uint8_t *p = kwt_guard_place(&g, rec, len);
+    kw_batch_iter it;
+    kw_batch b;
+    kw_batch_iter_init_at(&it, sl(p, len), rv->at, KW_VERIFY_CRC);
+    cr_assert_eq(kw_batch_iter_next(&it, &b), 1, "%s: the walk reads the batch", rv->file);
+    kw_record_batch h = header_of(p, len, rv->at, rv->file);
+    expect_same_header(&h, &b.v2, rv->file);
+    cr_assert_eq(h.producer_id, rv->producer_id, "%s: producer_id at %zu", rv->file, rv->at + 43);
+    cr_assert_eq(h.record_count, rv->count, "%s: record_count at %zu", rv->file, rv->at + 57);
+    cr_assert(h.raw.ptr == b.v2.raw.ptr && h.raw.len == b.v2.raw.len, "%s: raw", rv->file);
+    cr_assert(h.records.ptr == b.v2.records.ptr && h.records.len == b.v2.records.len,
+              "%s: records", rv->file);
+    cr_assert_eq(kw_record_batch_verify_crc(&h), KW_OK, "%s: crc at %zu", rv->file, rv->at + 17);
+    cr_assert_eq(kw_record_batch_size(&h), len, "%s: size", rv->file);
+    kwt_guard_close(&g);
+
+    check_header_alone(rec, len, rv->at, rv->file);
+    check_setters(rec, len, rv->file);
+}
+
+/* Batches from kwire's own record builder, header fields as the spec set them. */
+Test(records, header_of_built_batches)
+{
+    kw_record_spec recs[3];
+    memset(recs, 0, sizeof recs);
+    for (int i = 0; i < 3; i++) {
+        recs[i].offset_delta = i;
+        recs[i].timestamp_delta = 10 * i;
+        recs[i].key = sl("key", 3);
+        recs[i].value = sl("a value", 7);
+    }
+    kw_batch_spec specs[4];
+    specs[0] = kw_batch_spec_default();
+    specs[1] = kw_batch_spec_default();
+    specs[1].base_offset = INT64_MAX - 2;
+    specs[1].partition_leader_epoch = INT32_MAX;
+    specs[1].attributes = KW_ATTR_TRANSACTIONAL;
+    specs[1].base_timestamp = 1700000000000;
+    specs[1].producer_id = INT64_MAX;
+    specs[1].producer_epoch = INT16_MAX;
+    specs[1].base_sequence = INT32_MAX - 1;
+    specs[2] = kw_batch_spec_default();
+    specs[2].attributes = KW_ATTR_TIMESTAMP_TYPE;
+    specs[2].max_timestamp = INT64_MIN + 1;
+    specs[2].base_timestamp = -1;
+    specs[3] = kw_batch_spec_default();
+    specs[3].attributes = KW_COMPRESSION_GZIP;
+    size_t counts[4] = {3, 3, 0, 3};
+
+    for (size_t s = 0; s < 4; s++) {
+        if (s == 3 && !kw_compression_available(KW_COMPRESSION_GZIP))
+            continue;
+        char what[32];
+        snprintf(what, sizeof what, "built batch %zu", s);
+        kw_builder bld;
+        kw_builder_init_growable(&bld, 1024);
+        cr_assert_eq(kw_build_record_batch(&bld, &specs[s], recs, counts[s]), KW_OK, "%s", what);
+        static uint8_t out[4096];
+        size_t n = kw_builder_copy_out(&bld, out, sizeof out);
+        cr_assert_eq(n, kw_builder_size(&bld), "%s: copy out", what);
+        kw_builder_free(&bld);
+
+        kw_record_batch h = header_of(out, n, 0, what);
+        cr_assert_eq(h.base_offset, specs[s].base_offset, "%s: base_offset at 0", what);
+        cr_assert_eq(kw_record_batch_size(&h), n, "%s: batch_length at 8", what);
+        cr_assert_eq(h.partition_leader_epoch, specs[s].partition_leader_epoch,
+                     "%s: partition_leader_epoch at 12", what);
+        cr_assert_eq(h.attributes, specs[s].attributes, "%s: attributes at 21", what);
+        cr_assert_eq(h.last_offset_delta, counts[s] ? 2 : 0, "%s: last_offset_delta at 23", what);
+        cr_assert_eq(h.base_timestamp, specs[s].base_timestamp, "%s: base_timestamp at 27", what);
+        if (specs[s].max_timestamp != KW_MAX_TIMESTAMP_AUTO)
+            cr_assert_eq(h.max_timestamp, specs[s].max_timestamp, "%s: max_timestamp at 35",
+                         what);
+        cr_assert_eq(h.producer_id, specs[s].producer_id, "%s: producer_id at 43", what);
+        cr_assert_eq(h.producer_epoch, specs[s].producer_epoch, "%s: producer_epoch at 51", what);
+        cr_assert_eq(h.base_sequence, specs[s].base_sequence, "%s: base_sequence at 53", what);
+        cr_assert_eq(h.record_count, (int32_t)counts[s], "%s: record_count at 57", what);
+        cr_assert_eq(kw_record_batch_verify_crc(&h), KW_OK, "%s: crc at 17", what);
+        kw_batch b = only_batch(out, n);
+        expect_same_header(&h, &b.v2, what);
+
+        check_header_alone(out, n, 7, what);
+        check_setters(out, n, what);
+    }
+}
+
+/* Header reads and setters refuse what is no v2 header, naming field and offset. */
+static void expect_refused(const uint8_t *p, size_t n, size_t base, kw_err code, size_t at,
+                           const char *field)
+{
+    kw_record_batch h;
+    kw_error e;
+    char what[64];
+    snprintf(what, sizeof what, "%zu bytes: %s", n, field);
+    kw_err rc = kw_record_batch_read_header(&h, sl(p, n), base, &e);
+    KWT_EQ(rc, code, "%s: read_header returns %s", what, kw_err_name(rc));
+    expect_error(e, code, base + at, field);
+
+    /* The setters check the same way (offsets from the batch) and write nothing. */
+    static uint8_t buf[4096];
+    memcpy(buf, p, n);
+    rc = kw_record_batch_set_base_offset(buf, n, 77, &e);
+    KWT_EQ(rc, code, "%s: set_base_offset returns %s", what, kw_err_name(rc));
+    expect_error(e, code, at, field);
+    rc = kw_record_batch_set_partition_leader_epoch(buf, n, 77, &e);
+    KWT_EQ(rc, code, "%s: set_partition_leader_epoch returns %s", what, kw_err_name(rc));
+    expect_error(e, code, at, field);
+    rc = kw_record_batch_set_producer(buf, n, 77, 7, 7, &e);
+    KWT_EQ(rc, code, "%s: set_producer returns %s", what, kw_err_name(rc));
+    expect_error(e, code, at, field);
+    KWT_EQ(kw_record_batch_set_producer(buf, n, 77, 7, 7, NULL), code, "%s: err NULL", what);
+    KWT_EQ(memcmp(buf, p, n), 0, "%s: refused setters wrote nothing", what);
+}
+
+Test(records, header_refused)
+{
+    vec v;
+    build(V_THREE, &v);
+    const uint8_t *batch = v.w.b;
+    size_t n = v.ends[0];
+
+    /* Every prefix shorter than the header, ending on a guard page. */
+    kwt_guard g;
+    kwt_guard_open(&g, KW_BATCH_V2_HEADER);
+    for (size_t len = 0; len < KW_BATCH_V2_HEADER; len++) {
+        const uint8_t *q = kwt_guard_place(&g, batch, len);
+        size_t i = cut_field(len);
+        expect_refused(q, len, 0, KW_ERR_TRUNCATED, v2_layout[i].at, v2_layout[i].name);
+        expect_refused(q, len, 500, KW_ERR_TRUNCATED, v2_layout[i].at, v2_layout[i].name);
+    }
+    kwt_guard_close(&g);
+    kw_record_batch h;
+    kw_error e;
+    cr_assert_eq(kw_record_batch_read_header(&h, sl(NULL, 0), 3, &e), KW_ERR_TRUNCATED,
+                 "null bytes");
+    expect_error(e, KW_ERR_TRUNCATED, 3, "base_offset");
+
+    /* A magic other than 2, seen from 17 bytes on, before the length. */
+    static const uint8_t magics[] = {0, 1, 3, 0x7f, 0x80, 0xff};
+    for (size_t i = 0; i < sizeof magics; i++) {
+        uint8_t buf[4096];
+        memcpy(buf, batch, n);
+        buf[16] = magics[i];
+        expect_refused(buf, n, 0, KW_ERR_BAD_MAGIC, 16, "magic");
+        expect_refused(buf, 17, 40, KW_ERR_BAD_MAGIC, 16, "magic");
+        put_be32(buf + 8, 3);
+        expect_refused(buf, n, 0, KW_ERR_BAD_MAGIC, 16, "magic");
+    }
+
+    /* A batch_length that cannot cover the header, seen from 12 bytes on. */
+    static const int32_t lengths[] = {-1, INT32_MIN, 0, 13, 48};
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        uint8_t buf[4096];
+        memcpy(buf, batch, n);
+        put_be32(buf + 8, (uint32_t)lengths[i]);
+        expect_refused(buf, n, 0, KW_ERR_BAD_BATCH_LENGTH, 8, "batch_length");
+        expect_refused(buf, 12, 9, KW_ERR_BAD_BATCH_LENGTH, 8, "batch_length");
+        expect_refused(buf, 40, 0, KW_ERR_BAD_BATCH_LENGTH, 8, "batch_length");
+    }
+
+    /* The smallest batch: a header and no records, batch_length 49. */
+    wbuf w = {.n = 0};
+    bspec s = three_spec;
+    s.record_count = 0;
+    w_batch(&w, &s, NULL, 0);
+    h = header_of(w.b, w.n, 0, "empty batch");
+    cr_assert_eq(h.raw.len, KW_BATCH_V2_HEADER, "empty batch: raw");
+    cr_assert(!kw_slice_is_null(h.records) && h.records.len == 0, "empty batch: records empty");
+    check_setters(w.b, w.n, "empty batch");
+
+    /* The header fits but the batch does not: the setters outside the CRC still work. */
+    uint8_t buf[4096];
+    memcpy(buf, batch, n);
+    cr_assert_eq(kw_record_batch_set_base_offset(buf, KW_BATCH_V2_HEADER, 5, NULL), KW_OK,
+                 "base_offset from the header alone");
+    cr_assert_eq(kw_record_batch_set_partition_leader_epoch(buf, KW_BATCH_V2_HEADER, 5, NULL),
+                 KW_OK, "partition_leader_epoch from the header alone");
+    uint8_t before[4096];
+    memcpy(before, buf, n);
+    cr_assert_eq(kw_record_batch_set_producer(buf, n - 1, 1, 1, 1, &e), KW_ERR_TRUNCATED,
+                 "producer needs the whole batch");
+    expect_error(e, KW_ERR_TRUNCATED, 8, "batch_length");
+    cr_assert_eq(memcmp(buf, before, n), 0, "refused set_producer wrote nothing");
+
+    /* A corrupt batch is not sealed again with a fresh CRC. */
+    for (size_t at = 21; at < n; at += 7) {
+        memcpy(buf, batch, n);
+        buf[at] ^= 0x10;
+        memcpy(before, buf, n);
+        cr_assert_eq(kw_record_batch_set_producer(buf, n, 1, 1, 1, &e), KW_ERR_BAD_CRC,
+                     "byte %zu flipped", at);
+        expect_error(e, KW_ERR_BAD_CRC, 17, "crc");
+        cr_assert_eq(memcmp(buf, before, n), 0, "byte %zu flipped: nothing written", at);
+    }
 }

@@ -182,11 +182,77 @@ static inline kw_error kw_batch_iter_error(const kw_batch_iter *it) { return it-
 
 /* ---- record batch v2 ------------------------------------------------------ */
 
-/** CRC-32C over attributes .. end of the batch, as it should be sent. */
+/**
+ * Reads the header of the record batch v2 at the start of bytes into *out,
+ * checking what a header can tell alone: magic 2, a batch_length that
+ * covers the rest of the header, and all 61 header bytes present. The CRC
+ * is not checked (kw_record_batch_verify_crc does that).
+ *
+ * bytes may end before the batch does (a header read from a file, say):
+ * raw and records are then null slices, and kw_record_batch_size() tells
+ * how many bytes the batch takes. When bytes hold the whole batch, raw and
+ * records are filled as kw_batch_iter_next fills them; bytes after the
+ * batch are not looked at. out->pos is base, and error offsets count from
+ * it too.
+ *
+ * Errors: BAD_MAGIC (offset 16, field "magic"), BAD_BATCH_LENGTH (offset 8,
+ * "batch_length"), each as soon as its field is in bytes; then TRUNCATED at
+ * the first header field bytes cut short, which it names.
+ */
+KW_API kw_err kw_record_batch_read_header(kw_record_batch *out, kw_slice bytes, size_t base,
+                                          kw_error *err);
+
+/**
+ * Bytes of the whole batch, base_offset to the end (12 + batch_length), of a
+ * header that kw_record_batch_read_header or kw_batch_iter_next accepted.
+ */
+static inline size_t kw_record_batch_size(const kw_record_batch *b)
+{
+    return KW_ENTRY_OVERHEAD + (size_t)(uint32_t)b->batch_length;
+}
+
+/**
+ * CRC-32C over attributes .. end of the batch, as it should be sent. 0 when
+ * raw does not hold the batch (a header read alone).
+ */
 KW_API uint32_t kw_record_batch_compute_crc(const kw_record_batch *b);
 
-/** KW_OK when the crc field matches the bytes, else KW_ERR_BAD_CRC. */
+/**
+ * KW_OK when the crc field matches the bytes, else KW_ERR_BAD_CRC;
+ * KW_ERR_TRUNCATED when raw does not hold the batch (a header read alone).
+ */
 KW_API kw_err kw_record_batch_verify_crc(const kw_record_batch *b);
+
+/*
+ * Setters patch a v2 batch in place: batch points at its base_offset and
+ * len counts the bytes there. Each first checks the header as
+ * kw_record_batch_read_header does (base 0; err may be NULL) and writes
+ * nothing when that fails. Read the header again afterwards: a
+ * kw_record_batch over the bytes still holds the old values.
+ */
+
+/**
+ * Sets base_offset, as a broker does when it appends the batch to its log.
+ * The field lies outside the CRC's coverage: the crc stays as it is.
+ */
+KW_API kw_err kw_record_batch_set_base_offset(uint8_t *batch, size_t len, int64_t base_offset,
+                                              kw_error *err);
+
+/** Sets partition_leader_epoch; outside the CRC's coverage too. */
+KW_API kw_err kw_record_batch_set_partition_leader_epoch(uint8_t *batch, size_t len,
+                                                         int32_t partition_leader_epoch,
+                                                         kw_error *err);
+
+/**
+ * Sets producer_id, producer_epoch and base_sequence, which the CRC-32C
+ * covers, and rewrites the crc. This needs the whole batch in len
+ * (TRUNCATED at batch_length otherwise). The crc as sent must match first
+ * (BAD_CRC at offset 17, nothing written), so a batch corrupted on its way
+ * is never sealed again as if it were sound.
+ */
+KW_API kw_err kw_record_batch_set_producer(uint8_t *batch, size_t len, int64_t producer_id,
+                                           int16_t producer_epoch, int32_t base_sequence,
+                                           kw_error *err);
 
 static inline kw_compression kw_record_batch_compression(const kw_record_batch *b)
 {
