@@ -23,7 +23,7 @@ Needs root, mkfs.ext4, e2fsck and working loop mounts; otherwise it exits 77
 are removed on every exit path.
 
     powercut.py --broker build/examples/broker/kwire-broker
-    powercut.py --broker ... --modes never:2 --produce-seconds 35-40
+    powercut.py --broker ... --modes never:2 --produce-seconds 35-40 --rate 2000
     powercut.py --broker ... --modes never:3 --checked never   # must fail
 """
 import argparse
@@ -281,8 +281,9 @@ class Producer(threading.Thread):
     time; acked gets (first number, count, base offset, ack time) per
     acknowledged batch."""
 
-    def __init__(self, port, rng, max_messages):
+    def __init__(self, port, rng, max_messages, rate):
         super().__init__(daemon=True)
+        self.rate = rate
         self.conn = kproto.Conn("127.0.0.1", port, timeout=30.0)
         self.rng = rng
         self.max_messages = max_messages
@@ -295,8 +296,14 @@ class Producer(threading.Thread):
 
     def run(self):
         n = 0
+        t_first = time.monotonic()
         try:
             while not self.stopping.is_set() and n < self.max_messages:
+                if self.rate:
+                    ahead = n / self.rate - (time.monotonic() - t_first)
+                    if ahead > 0:
+                        self.stopping.wait(ahead)
+                        continue
                 k = self.rng.randint(1, 8)
                 batch = kproto.record_batch([(b"%d" % i, value_of(i)) for i in range(n, n + k)])
                 self.sent = n + k
@@ -379,7 +386,7 @@ def one_cut(args, mode, index, rng, workdir):
             if time.monotonic() > deadline:
                 raise RuntimeError("topic %s was not created" % TOPIC)
             time.sleep(0.05)
-    producer = Producer(broker.port, rng, args.max_messages)
+    producer = Producer(broker.port, rng, args.max_messages, args.rate)
     lo, hi = args.produce_seconds
     after = rng.uniform(lo, hi)
     t_start = time.monotonic()
@@ -498,6 +505,8 @@ def main():
     ap.add_argument("--produce-seconds", type=parse_range, default=(1.0, 4.0),
                     help="cut at a random moment this long into producing (default 1-4)")
     ap.add_argument("--max-messages", type=int, default=2000000)
+    ap.add_argument("--rate", type=float, default=0,
+                    help="at most this many messages a second (default: as fast as acknowledged)")
     ap.add_argument("--budget", type=float, default=190.0,
                     help="start no new cut after this many seconds (default 190)")
     ap.add_argument("--seed", type=int, default=None)
