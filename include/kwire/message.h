@@ -138,6 +138,8 @@ typedef struct kw_field_info {
     int32_t tag;                       /* its tag, -1 when never tagged */
     const struct kw_struct_info *sub;  /* struct type (KW_TYPE_STRUCT) */
     const char *default_value;         /* as written in the definition; NULL: zero */
+    int64_t default_int;               /* default_value of an integer or bool (1/0); 0 otherwise */
+    uint8_t default_null;              /* default_value is "null" */
 } kw_field_info;
 
 /** A struct: its fields in wire order. */
@@ -180,6 +182,30 @@ KW_API const kw_message_info *const *kw_messages(size_t *count);
 KW_API const kw_message_info *kw_message_for_api(int16_t api_key, bool response);
 /** A message by name ("ProduceRequest", "TopicRecord"); NULL if unknown. */
 KW_API const kw_message_info *kw_message_by_name(const char *name);
+
+/* ---- default and error responses ---------------------------------------- */
+
+/**
+ * Writes, in front of what b holds, the body of the response to a request
+ * of api_key at version in which every field has its definition's default
+ * and every top-level error_code field holds error_code: the answer to a
+ * request a server does not serve or cannot read. Arrays are empty (null
+ * where the definition's default is null), so per-topic and per-partition
+ * errors, which Kafka sends for some APIs, are not mirrored from the
+ * request; a message without a top-level error_code in that version (see
+ * kw_response_has_error_code) carries no error at all. error_code 0 gives
+ * the all-defaults response. Flexible versions have empty tagged sections.
+ * Returns b's error; an unknown key latches UNKNOWN_API_KEY, a version
+ * outside the valid range UNSUPPORTED_VERSION, and nothing is written.
+ */
+KW_API kw_err kw_build_error_response(kw_builder *b, int16_t api_key, int16_t version,
+                                      int16_t error_code);
+
+/**
+ * True when the response of api_key at version has a top-level error_code
+ * field (sent in line, not tagged); false for an unknown key or version.
+ */
+KW_API bool kw_response_has_error_code(int16_t api_key, int16_t version);
 
 /* ---- the generic walker ------------------------------------------------- */
 

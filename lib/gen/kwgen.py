@@ -651,6 +651,16 @@ def c_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def default_int_init(f):
+    """The default as the integer kw_field_info.default_int holds (bool 1/0), parsed here once."""
+    d = f.default
+    if d is None or d in ("null", "", "false") or f.type not in (
+            "bool", "int8", "int16", "uint16", "int32", "int64"):
+        return "0"
+    v = 1 if d == "true" else int(d, 0)
+    return "INT64_MIN" if v == -2**63 else f"INT64_C({v})"
+
+
 def emit_info(c, msg, st):
     if st.fields:
         c(f"static const kw_field_info {st.cname}_fields[] = {{")
@@ -659,7 +669,8 @@ def emit_info(c, msg, st):
             dflt = c_string(f.default) if f.default is not None else "NULL"
             c(f"    {{{c_string(f.name)}, {kw_type_of(f)}, {int(f.is_array)}, {int(f.never_flexible)}, "
               f"{int(f.ignorable)}, {vers_init(f.versions)}, {vers_init(f.nullable)}, "
-              f"{vers_init(f.tagged)}, {f.tag if f.tag is not None else -1}, {sub}, {dflt}}},")
+              f"{vers_init(f.tagged)}, {f.tag if f.tag is not None else -1}, {sub}, {dflt}, "
+              f"{default_int_init(f)}, {int(f.default == 'null')}}},")
         c("};")
     fields = f"{st.cname}_fields" if st.fields else "NULL"
     c(f"static const kw_struct_info {st.cname}_struct_info = {{{c_string(st.name)}, {fields}, {len(st.fields)}}};")
