@@ -95,6 +95,27 @@ KW_API kw_err kw_build_request_header(kw_builder *b, int header_version, const k
 KW_API kw_err kw_build_response_header(kw_builder *b, int header_version,
                                        const kw_response_header *h);
 
+/**
+ * Starts a response frame around a body built back to front: returns the
+ * mark to hand to kw_build_response_frame_end. Write the body after this
+ * call, then end the frame.
+ */
+static inline size_t kw_build_response_frame_begin(const kw_builder *b)
+{
+    return kw_builder_size(b);
+}
+
+/**
+ * Ends the frame begun at mark: writes, in front of the body built since,
+ * the response header for a request of api_key at version (the version
+ * kw_response_header_version gives, v1 with an empty tagged section) with
+ * correlation_id, then the int32 size of header and body. Returns b's
+ * error; an unknown key latches UNKNOWN_API_KEY. kw_build_response_frame
+ * (messages.h) does the same for a typed view in one call.
+ */
+KW_API kw_err kw_build_response_frame_end(kw_builder *b, size_t mark, int16_t api_key,
+                                          int16_t version, int32_t correlation_id);
+
 #ifdef __cplusplus
 }
 #endif
