@@ -23,42 +23,7 @@
 #include "broker.h"
 #include "kwire/compress.h"
 
-/* Offsets of v2 batch header fields. */
-#define H_LENGTH 8
-#define H_EPOCH 12
-#define H_MAGIC 16
-#define H_LAST_DELTA 23
-#define H_MAX_TS 35
-#define H_PRODUCER_ID 43
-#define H_PRODUCER_EPOCH 51
-#define H_BASE_SEQ 53
-#define BATCH_MIN_LENGTH (KW_BATCH_V2_HEADER - KW_ENTRY_OVERHEAD)
 #define MAX_PRODUCERS 4096
-
-typedef struct hdr {
-    int64_t base;
-    int64_t last;
-    uint64_t size;          /* whole batch */
-    int64_t max_ts;
-    int64_t producer_id;
-    int16_t producer_epoch;
-    int32_t base_seq;
-    int16_t attributes;
-} hdr;
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    put_be32(p, (uint32_t)(v >> 32));
-    put_be32(p + 4, (uint32_t)v);
-}
 
 static int pread_full(int fd, void *buf, size_t len, uint64_t pos)
 {
@@ -96,22 +61,22 @@ static int pwrite_full(int fd, const void *buf, size_t len, uint64_t pos)
     return 0;
 }
 
-static void parse_hdr(const uint8_t *p, hdr *h)
+/* Offsets recovery accepts: none negative, none past INT64_MAX. Appends are held to the same. */
+static bool hdr_ok(const kw_record_batch *h)
 {
-    h->base = (int64_t)kw_load_be64(p);
-    int32_t length = (int32_t)kw_load_be32(p + H_LENGTH);
-    h->size = KW_ENTRY_OVERHEAD + (uint64_t)(uint32_t)length;
-    int32_t delta = (int32_t)kw_load_be32(p + H_LAST_DELTA);
-    h->last = h->base + (delta > 0 ? delta : 0);
-    h->attributes = (int16_t)kw_load_be16(p + 21);
-    h->max_ts = (int64_t)kw_load_be64(p + H_MAX_TS);
-    h->producer_id = (int64_t)kw_load_be64(p + H_PRODUCER_ID);
-    h->producer_epoch = (int16_t)kw_load_be16(p + H_PRODUCER_EPOCH);
-    h->base_seq = (int32_t)kw_load_be32(p + H_BASE_SEQ);
+    int64_t last;
+    return h->base_offset >= 0 && h->last_offset_delta >= 0 &&
+           kw_record_batch_last_offset(h, &last);
+}
+
+/* Last offset of a batch hdr_ok accepted. */
+static int64_t batch_last(const kw_record_batch *h)
+{
+    return h->base_offset + h->last_offset_delta;
 }
 
 /* Reads the batch header at pos: 0 ok, 1 torn (runs past size), -1 not a valid v2 batch. */
-static int read_hdr(int fd, uint64_t pos, uint64_t size, hdr *h)
+static int read_hdr(int fd, uint64_t pos, uint64_t size, kw_record_batch *h)
 {
     uint8_t buf[KW_BATCH_V2_HEADER];
     if (size - pos < KW_BATCH_V2_HEADER)
@@ -121,15 +86,11 @@ static int read_hdr(int fd, uint64_t pos, uint64_t size, hdr *h)
         return -1;
     if (rc > 0)
         return 1;
-    int32_t length = (int32_t)kw_load_be32(buf + H_LENGTH);
-    if (length < (int32_t)BATCH_MIN_LENGTH || buf[H_MAGIC] != 2)
+    if (kw_record_batch_read_header(h, (kw_slice){buf, sizeof buf}, 0, NULL) != KW_OK ||
+        !hdr_ok(h))
         return -1;
-    int32_t delta = (int32_t)kw_load_be32(buf + H_LAST_DELTA);
-    int64_t base = (int64_t)kw_load_be64(buf);
-    if (delta < 0 || base < 0 || base > INT64_MAX - delta)
-        return -1;
-    parse_hdr(buf, h);
-    if (h->size > size - pos)
+    h->raw = h->records = (kw_slice){NULL, 0}; /* they would point into buf */
+    if (kw_record_batch_size(h) > size - pos)
         return 1;
     return 0;
 }
@@ -170,7 +131,7 @@ bk_producer *bk_log_producer(bk_log *log, int64_t producer_id, bool create)
     return p;
 }
 
-static void producer_record(bk_log *log, const hdr *h)
+static void producer_record(bk_log *log, const kw_record_batch *h)
 {
     if (h->producer_id < 0 || (h->attributes & KW_ATTR_CONTROL))
         return;
@@ -185,11 +146,11 @@ static void producer_record(bk_log *log, const hdr *h)
         memmove(&p->b[0], &p->b[1], sizeof p->b[0] * (BK_PRODUCER_BATCHES - 1));
         p->n--;
     }
-    int64_t count = h->last - h->base;
-    p->b[p->n].first_seq = h->base_seq;
-    p->b[p->n].last_seq = (int32_t)(((int64_t)h->base_seq + count) % ((int64_t)INT32_MAX + 1));
-    p->b[p->n].first_offset = h->base;
-    p->b[p->n].last_offset = h->last;
+    int64_t count = batch_last(h) - h->base_offset;
+    p->b[p->n].first_seq = h->base_sequence;
+    p->b[p->n].last_seq = (int32_t)(((int64_t)h->base_sequence + count) % ((int64_t)INT32_MAX + 1));
+    p->b[p->n].first_offset = h->base_offset;
+    p->b[p->n].last_offset = batch_last(h);
     p->n++;
 }
 
@@ -228,8 +189,8 @@ static int index_write(bk_log *log, bk_segment *s, bool keep_open)
     uint8_t buf[8 * 256];
     size_t n = 0;
     for (size_t i = 0; i < s->nidx; i++) {
-        put_be32(buf + n, (uint32_t)(s->idx[i].offset - s->base));
-        put_be32(buf + n + 4, s->idx[i].pos);
+        kw_store_be32(buf + n, (uint32_t)(s->idx[i].offset - s->base));
+        kw_store_be32(buf + n + 4, s->idx[i].pos);
         n += 8;
         if (n == sizeof buf || i + 1 == s->nidx) {
             if (write(fd, buf, n) != (ssize_t)n) {
@@ -266,53 +227,54 @@ static int seg_scan(bk_log *log, bk_segment *s, bool full, int64_t prev_next)
     s->max_timestamp = -1;
     const char *why = NULL;
     while (pos < size) {
-        hdr h;
+        kw_record_batch h;
         int rc = read_hdr(s->fd, pos, size, &h);
         if (rc != 0) {
             why = rc > 0 ? "torn batch" : "invalid batch header";
             break;
         }
-        if (h.base < next) {
+        if (h.base_offset < next) {
             why = "offsets go backwards";
             break;
         }
+        size_t bsize = kw_record_batch_size(&h);
         if (full) {
-            if (h.size > (uint64_t)64 * 1024 * 1024 * 4) {
+            if (bsize > (uint64_t)64 * 1024 * 1024 * 4) {
                 why = "batch too large";
                 break;
             }
-            if (h.size > cap) {
-                uint8_t *nb = realloc(buf, (size_t)h.size);
+            if (bsize > cap) {
+                uint8_t *nb = realloc(buf, bsize);
                 if (!nb) {
                     free(buf);
                     return -1;
                 }
                 buf = nb;
-                cap = (size_t)h.size;
+                cap = bsize;
             }
-            if (pread_full(s->fd, buf, (size_t)h.size, pos) != 0) {
+            if (pread_full(s->fd, buf, bsize, pos) != 0) {
                 why = "short read";
                 break;
             }
             kw_batch_iter it;
             kw_batch b;
-            kw_batch_iter_init(&it, (kw_slice){buf, (size_t)h.size}, KW_VERIFY_CRC);
+            kw_batch_iter_init(&it, (kw_slice){buf, bsize}, KW_VERIFY_CRC);
             if (kw_batch_iter_next(&it, &b) != 1 || b.magic != 2) {
                 why = "batch CRC or layout does not check";
                 break;
             }
         }
         if (s->nidx == 0 || pos - s->last_indexed_pos >= BK_INDEX_INTERVAL) {
-            if (index_add(s, h.base, pos) != 0) {
+            if (index_add(s, h.base_offset, pos) != 0) {
                 free(buf);
                 return -1;
             }
         }
-        if (h.max_ts > s->max_timestamp)
-            s->max_timestamp = h.max_ts;
+        if (h.max_timestamp > s->max_timestamp)
+            s->max_timestamp = h.max_timestamp;
         producer_record(log, &h);
-        next = h.last + 1;
-        pos += h.size;
+        next = batch_last(&h) + 1;
+        pos += bsize;
         if (pos > UINT32_MAX) {
             why = "segment over 4 GiB";
             break;
@@ -510,7 +472,11 @@ static int roll(bk_log *log)
 
 int bk_log_append(bk_log *log, uint8_t *batch, size_t len, int32_t leader_epoch)
 {
-    if (len < KW_BATCH_V2_HEADER || !log->nsegs) {
+    kw_record_batch h;
+    if (!log->nsegs || kw_record_batch_set_base_offset(batch, len, log->end, NULL) != KW_OK ||
+        kw_record_batch_set_partition_leader_epoch(batch, len, leader_epoch, NULL) != KW_OK ||
+        kw_record_batch_read_header(&h, (kw_slice){batch, len}, 0, NULL) != KW_OK ||
+        kw_record_batch_size(&h) != len || !hdr_ok(&h)) {
         errno = EINVAL;
         return -1;
     }
@@ -521,8 +487,6 @@ int bk_log_append(bk_log *log, uint8_t *batch, size_t len, int32_t leader_epoch)
             return -1;
         s = &log->segs[log->nsegs - 1];
     }
-    put_be64(batch, (uint64_t)log->end);
-    put_be32(batch + H_EPOCH, (uint32_t)leader_epoch);
     if (pwrite_full(s->fd, batch, len, s->size) != 0) {
         int saved = errno;
         if (ftruncate(s->fd, (off_t)s->size) != 0) {
@@ -531,23 +495,21 @@ int bk_log_append(bk_log *log, uint8_t *batch, size_t len, int32_t leader_epoch)
         errno = saved;
         return -1;
     }
-    hdr h;
-    parse_hdr(batch, &h);
     if (s->nidx == 0 || s->size - s->last_indexed_pos >= BK_INDEX_INTERVAL) {
-        if (index_add(s, h.base, s->size) == 0 && s->index_fd >= 0) {
+        if (index_add(s, h.base_offset, s->size) == 0 && s->index_fd >= 0) {
             uint8_t e[8];
-            put_be32(e, (uint32_t)(h.base - s->base));
-            put_be32(e + 4, (uint32_t)s->size);
+            kw_store_be32(e, (uint32_t)(h.base_offset - s->base));
+            kw_store_be32(e + 4, (uint32_t)s->size);
             if (write(s->index_fd, e, 8) != 8) {
                 /* the index is rebuilt from the log on the next start */
             }
         }
     }
-    if (h.max_ts > s->max_timestamp)
-        s->max_timestamp = h.max_ts;
+    if (h.max_timestamp > s->max_timestamp)
+        s->max_timestamp = h.max_timestamp;
     producer_record(log, &h);
     s->size += len;
-    s->next = h.last + 1;
+    s->next = batch_last(&h) + 1;
     log->end = s->next;
     log->dirty = true;
     return 0;
@@ -612,7 +574,7 @@ static bk_segment *seg_for(bk_log *log, int64_t offset)
 }
 
 /* Position of the batch holding offset (or the first after it) in s; false when none. */
-static bool seg_locate(bk_segment *s, int64_t offset, uint64_t *pos, hdr *h)
+static bool seg_locate(bk_segment *s, int64_t offset, uint64_t *pos, kw_record_batch *h)
 {
     uint64_t p = 0;
     size_t lo = 0, hi = s->nidx;
@@ -628,11 +590,11 @@ static bool seg_locate(bk_segment *s, int64_t offset, uint64_t *pos, hdr *h)
     while (p < s->size) {
         if (read_hdr(s->fd, p, s->size, h) != 0)
             return false;
-        if (h->last >= offset) {
+        if (batch_last(h) >= offset) {
             *pos = p;
             return true;
         }
-        p += h->size;
+        p += kw_record_batch_size(h);
     }
     return false;
 }
@@ -649,31 +611,33 @@ int bk_log_read(bk_log *log, int64_t offset, uint64_t max_bytes, bool min_one, b
     if (!s)
         return BK_NONE;
     uint64_t pos;
-    hdr h;
+    kw_record_batch h;
     if (!seg_locate(s, offset, &pos, &h))
         return BK_NONE;
     uint64_t avail = s->size - pos;
     uint64_t len = avail < max_bytes ? avail : max_bytes;
-    if (min_one && len < h.size)
-        len = h.size;
+    if (min_one && len < kw_record_batch_size(&h))
+        len = kw_record_batch_size(&h);
     out->fd = s->fd;
     out->pos = pos;
     out->len = len;
-    out->first_batch = h.size;
+    out->first_batch = kw_record_batch_size(&h);
     return BK_NONE;
 }
 
 /* Reads the batch at pos whole into *buf (grown as needed). */
-static int read_batch(bk_segment *s, uint64_t pos, const hdr *h, uint8_t **buf, size_t *cap)
+static int read_batch(bk_segment *s, uint64_t pos, const kw_record_batch *h, uint8_t **buf,
+                      size_t *cap)
 {
-    if (h->size > *cap) {
-        uint8_t *nb = realloc(*buf, (size_t)h->size);
+    size_t size = kw_record_batch_size(h);
+    if (size > *cap) {
+        uint8_t *nb = realloc(*buf, size);
         if (!nb)
             return -1;
         *buf = nb;
-        *cap = (size_t)h->size;
+        *cap = size;
     }
-    return pread_full(s->fd, *buf, (size_t)h->size, pos) == 0 ? 0 : -1;
+    return pread_full(s->fd, *buf, size, pos) == 0 ? 0 : -1;
 }
 
 /*
@@ -681,17 +645,17 @@ static int read_batch(bk_segment *s, uint64_t pos, const hdr *h, uint8_t **buf, 
  * exact, equal to it). Compressed batches are decompressed (within 64 MiB;
  * past that, or with a codec this build lacks, their first offset).
  */
-static int64_t record_in_batch(bk_segment *s, uint64_t pos, const hdr *h, int64_t ts, bool exact,
-                               int64_t *found_ts)
+static int64_t record_in_batch(bk_segment *s, uint64_t pos, const kw_record_batch *h, int64_t ts,
+                               bool exact, int64_t *found_ts)
 {
     uint8_t *buf = NULL;
     size_t cap = 0;
-    int64_t result = h->base;
-    *found_ts = h->max_ts;
+    int64_t result = h->base_offset;
+    *found_ts = h->max_timestamp;
     if (read_batch(s, pos, h, &buf, &cap) == 0) {
         kw_batch_iter it;
         kw_batch b;
-        kw_batch_iter_init(&it, (kw_slice){buf, (size_t)h->size}, 0);
+        kw_batch_iter_init(&it, (kw_slice){buf, kw_record_batch_size(h)}, 0);
         uint8_t *plain = NULL;
         bool ok = kw_batch_iter_next(&it, &b) == 1 && b.magic == 2;
         kw_record_iter ri;
@@ -737,11 +701,11 @@ int64_t bk_log_offset_for_timestamp(bk_log *log, int64_t ts, int64_t *found_ts)
         if (s->max_timestamp < ts)
             continue;
         uint64_t pos = 0;
-        hdr h;
+        kw_record_batch h;
         while (pos < s->size && read_hdr(s->fd, pos, s->size, &h) == 0) {
-            if (h.max_ts >= ts)
+            if (h.max_timestamp >= ts)
                 return record_in_batch(s, pos, &h, ts, false, found_ts);
-            pos += h.size;
+            pos += kw_record_batch_size(&h);
         }
     }
     return -1;
@@ -752,26 +716,26 @@ int64_t bk_log_offset_of_max_timestamp(bk_log *log, int64_t *found_ts)
     *found_ts = -1;
     bk_segment *best = NULL;
     uint64_t best_pos = 0;
-    hdr best_h;
+    kw_record_batch best_h;
     memset(&best_h, 0, sizeof best_h);
     for (size_t i = 0; i < log->nsegs; i++) {
         bk_segment *s = &log->segs[i];
-        if (best && s->max_timestamp <= best_h.max_ts)
+        if (best && s->max_timestamp <= best_h.max_timestamp)
             continue;
         uint64_t pos = 0;
-        hdr h;
+        kw_record_batch h;
         while (pos < s->size && read_hdr(s->fd, pos, s->size, &h) == 0) {
-            if (!best || h.max_ts > best_h.max_ts) {
+            if (!best || h.max_timestamp > best_h.max_timestamp) {
                 best = s;
                 best_pos = pos;
                 best_h = h;
             }
-            pos += h.size;
+            pos += kw_record_batch_size(&h);
         }
     }
     if (!best)
         return -1;
-    return record_in_batch(best, best_pos, &best_h, best_h.max_ts, true, found_ts);
+    return record_in_batch(best, best_pos, &best_h, best_h.max_timestamp, true, found_ts);
 }
 
 int bk_log_for_each_batch(bk_log *log, int (*fn)(void *ctx, const kw_record_batch *b), void *ctx)
@@ -782,7 +746,7 @@ int bk_log_for_each_batch(bk_log *log, int (*fn)(void *ctx, const kw_record_batc
     for (size_t i = 0; i < log->nsegs && rc == 0; i++) {
         bk_segment *s = &log->segs[i];
         uint64_t pos = 0;
-        hdr h;
+        kw_record_batch h;
         while (rc == 0 && pos < s->size && read_hdr(s->fd, pos, s->size, &h) == 0) {
             if (read_batch(s, pos, &h, &buf, &cap) != 0) {
                 rc = -1;
@@ -790,10 +754,10 @@ int bk_log_for_each_batch(bk_log *log, int (*fn)(void *ctx, const kw_record_batc
             }
             kw_batch_iter it;
             kw_batch b;
-            kw_batch_iter_init(&it, (kw_slice){buf, (size_t)h.size}, 0);
+            kw_batch_iter_init(&it, (kw_slice){buf, kw_record_batch_size(&h)}, 0);
             if (kw_batch_iter_next(&it, &b) == 1 && b.magic == 2)
                 rc = fn(ctx, &b.v2);
-            pos += h.size;
+            pos += kw_record_batch_size(&h);
         }
     }
     free(buf);
