@@ -1,7 +1,7 @@
 /*
- * Responses the library writes for the caller: the default or error body
- * of any response, from the message descriptions, and the size prefix and
- * response header in front of a body built back to front.
+ * Messages the library writes for the caller: the default or error body of
+ * any message, from the message descriptions, and the size prefix and
+ * response header in front of a response body built back to front.
  *
  * The body walk follows the same descriptions as kw_walk, in reverse: a
  * struct's tagged section first, then its fields from last to first.
@@ -90,33 +90,27 @@ static void build_default_struct(kw_builder *b, const kw_struct_info *st, int16_
     }
 }
 
-static const kw_message_info *response_at(kw_builder *b, int16_t api_key, int16_t version)
+kw_err kw_build_default_message(kw_builder *b, const kw_message_info *m, int16_t version,
+                                int16_t error_code)
 {
-    const kw_message_info *m = kw_message_for_api(api_key, true);
     if (!m || !m->root) {
         kw_builder_fail(b, KW_ERR_UNKNOWN_API_KEY);
-        return NULL;
-    }
-    if (!kw_versions_has(m->versions, version)) {
+    } else if (!kw_versions_has(m->versions, version)) {
         kw_builder_fail(b, KW_ERR_UNSUPPORTED_VERSION);
-        return NULL;
-    }
-    return m;
-}
-
-kw_err kw_build_error_response(kw_builder *b, int16_t api_key, int16_t version, int16_t error_code)
-{
-    const kw_message_info *m = response_at(b, api_key, version);
-    if (m) {
+    } else {
         bool flex = m->first_flexible >= 0 && version >= m->first_flexible;
         build_default_struct(b, m->root, version, flex, &error_code);
     }
     return kw_builder_error(b);
 }
 
-bool kw_response_has_error_code(int16_t api_key, int16_t version)
+kw_err kw_build_error_response(kw_builder *b, int16_t api_key, int16_t version, int16_t error_code)
 {
-    const kw_message_info *m = kw_message_for_api(api_key, true);
+    return kw_build_default_message(b, kw_message_for_api(api_key, true), version, error_code);
+}
+
+bool kw_message_has_error_code(const kw_message_info *m, int16_t version)
+{
     if (!m || !m->root || !kw_versions_has(m->versions, version))
         return false;
     for (uint16_t i = 0; i < m->root->field_count; i++) {

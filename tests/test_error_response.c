@@ -14,6 +14,11 @@
 
 #define ERR 42 /* NOT_CONTROLLER... any code will do; distinct from every default */
 
+static bool has_code(int16_t key, int16_t version)
+{
+    return kw_message_has_error_code(kw_message_for_api(key, true), version);
+}
+
 /* The output of a builder as one flat copy (len in *len); caller frees. */
 static uint8_t *flatten(kw_builder *b, size_t *len)
 {
@@ -135,13 +140,16 @@ static int on_unknown_tag(void *ctx, uint32_t tag, kw_slice data)
 static const kw_visitor check_visitor = {on_value, on_struct_begin, on_struct_end, on_array_begin,
                                          NULL, on_unknown_tag};
 
-/* One error response at key/version: decoded, walked and checked field by field. */
-static void check_one(int16_t key, int16_t version, int16_t code)
+/* One error response (or default request) at key/version: decoded, walked and checked field
+ * by field. */
+static void check_one(int16_t key, int16_t version, int16_t code, bool response)
 {
+    const kw_message_info *m = kw_message_for_api(key, response);
     kw_builder b;
     kw_builder_init_growable(&b, 256);
-    cr_assert_eq(kw_build_error_response(&b, key, version, code), KW_OK, "%d v%d: build: %s", key,
-                 version, kw_err_name(kw_builder_error(&b)));
+    kw_err be = response ? kw_build_error_response(&b, key, version, code)
+                         : kw_build_default_message(&b, m, version, code);
+    cr_assert_eq(be, KW_OK, "%d v%d: build: %s", key, version, kw_err_name(be));
     size_t len;
     uint8_t *body = flatten(&b, &len);
     kw_builder_free(&b);
@@ -154,7 +162,8 @@ static void check_one(int16_t key, int16_t version, int16_t code)
     kw_reader_init(&r, p, len);
     kw_message msg;
     kw_decode_error err;
-    kw_err e = kw_response_decode(&r, key, version, &msg, &err);
+    kw_err e = response ? kw_response_decode(&r, key, version, &msg, &err)
+                        : kw_request_decode(&r, key, version, &msg, &err);
     char text[512] = "";
     if (e != KW_OK)
         kw_decode_error_format(&err, text, sizeof text);
@@ -164,14 +173,13 @@ static void check_one(int16_t key, int16_t version, int16_t code)
     cr_assert_eq(kw_reader_remaining(&r), 0, "%d v%d: %zu bytes left", key, version,
                  kw_reader_remaining(&r));
 
-    const kw_message_info *m = kw_message_for_api(key, true);
     struct check c = {key, version, 0, 0, 0, 0, 0};
     kw_reader_init(&r, p, len);
     cr_assert_eq(kw_walk(m, version, &r, &check_visitor, &c, &err), KW_OK, "%d v%d: walk", key,
                  version);
     cr_assert_eq(c.depth, 0, "%d v%d: unbalanced structs", key, version);
     cr_assert_eq(c.unknown_tags, 0, "%d v%d: unknown tags", key, version);
-    bool has = kw_response_has_error_code(key, version);
+    bool has = kw_message_has_error_code(m, version);
     cr_assert_eq(c.error_codes_seen, has ? 1 : 0, "%d v%d: %d top-level error_code, has %d", key,
                  version, c.error_codes_seen, has);
     if (has)
@@ -196,14 +204,26 @@ Test(error_response, every_key_every_version)
         if (!kw_message_for_api(t[i].key, true))
             continue;
         for (int16_t v = t[i].min_version; v <= t[i].max_version; v++) {
-            check_one(t[i].key, v, ERR);
-            check_one(t[i].key, v, 0);
+            check_one(t[i].key, v, ERR, true);
+            check_one(t[i].key, v, 0, true);
             checked++;
-            with_code += kw_response_has_error_code(t[i].key, v);
+            with_code += has_code(t[i].key, v);
         }
     }
     cr_assert_eq(checked, in_table, "%d of %d key/versions", checked, in_table);
     cr_assert_gt(with_code, checked / 2, "only %d of %d carry an error_code", with_code, checked);
+}
+
+/* The same walker writes requests: every one at its defaults decodes as written. */
+Test(error_response, default_requests)
+{
+    size_t n;
+    const kw_api_info *t = kw_api_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert(kw_message_for_api(t[i].key, false), "key %d: no request", t[i].key);
+        for (int16_t v = t[i].min_version; v <= t[i].max_version; v++)
+            check_one(t[i].key, v, 0, false);
+    }
 }
 
 Test(error_response, every_key_has_a_response)
@@ -263,10 +283,10 @@ Test(error_response, spot_check_defaults)
                  "ApiVersions v3 finalized_features_epoch (tagged, absent)");
 
     /* no top-level error_code: Produce, Fetch before v7 */
-    cr_assert(!kw_response_has_error_code(KW_API_PRODUCE, 9), "Produce v9");
-    cr_assert(!kw_response_has_error_code(KW_API_FETCH, 6), "Fetch v6");
-    cr_assert(kw_response_has_error_code(KW_API_FETCH, 7), "Fetch v7");
-    cr_assert(!kw_response_has_error_code(KW_API_METADATA, 12), "Metadata v12");
+    cr_assert(!has_code(KW_API_PRODUCE, 9), "Produce v9");
+    cr_assert(!has_code(KW_API_FETCH, 6), "Fetch v6");
+    cr_assert(has_code(KW_API_FETCH, 7), "Fetch v7");
+    cr_assert(!has_code(KW_API_METADATA, 12), "Metadata v12");
 }
 
 typedef struct golden {
@@ -400,7 +420,7 @@ Test(error_response, unknown_key_or_version)
         cr_assert_eq(kw_build_error_response(&b, keys[i], 0, ERR), KW_ERR_UNKNOWN_API_KEY,
                      "key %d", keys[i]);
         cr_assert_eq(kw_builder_size(&b), 0, "key %d: bytes written", keys[i]);
-        cr_assert(!kw_response_has_error_code(keys[i], 0), "key %d", keys[i]);
+        cr_assert(!kw_message_has_error_code(kw_message_for_api(keys[i], true), 0), "key %d", keys[i]);
         kw_builder_init(&b, buf, sizeof buf, NULL, 0);
         cr_assert_eq(kw_build_response_frame_end(&b, 0, keys[i], 0, 1), KW_ERR_UNKNOWN_API_KEY,
                      "frame key %d", keys[i]);
@@ -418,7 +438,7 @@ Test(error_response, unknown_key_or_version)
             cr_assert_eq(kw_build_error_response(&b, t[i].key, v, ERR),
                          KW_ERR_UNSUPPORTED_VERSION, "key %d v%d", t[i].key, v);
             cr_assert_eq(kw_builder_size(&b), 0, "key %d v%d: bytes written", t[i].key, v);
-            cr_assert(!kw_response_has_error_code(t[i].key, v), "key %d v%d", t[i].key, v);
+            cr_assert(!has_code(t[i].key, v), "key %d v%d", t[i].key, v);
         }
     }
 }

@@ -183,29 +183,37 @@ KW_API const kw_message_info *kw_message_for_api(int16_t api_key, bool response)
 /** A message by name ("ProduceRequest", "TopicRecord"); NULL if unknown. */
 KW_API const kw_message_info *kw_message_by_name(const char *name);
 
-/* ---- default and error responses ---------------------------------------- */
+/* ---- default and error messages ----------------------------------------- */
 
 /**
- * Writes, in front of what b holds, the body of the response to a request
- * of api_key at version in which every field has its definition's default
- * and every top-level error_code field holds error_code: the answer to a
- * request a server does not serve or cannot read. Arrays are empty (null
- * where the definition's default is null), so per-topic and per-partition
- * errors, which Kafka sends for some APIs, are not mirrored from the
- * request; a message without a top-level error_code in that version (see
- * kw_response_has_error_code) carries no error at all. error_code 0 gives
- * the all-defaults response. Flexible versions have empty tagged sections.
- * Returns b's error; an unknown key latches UNKNOWN_API_KEY, a version
- * outside the valid range UNSUPPORTED_VERSION, and nothing is written.
+ * Writes, in front of what b holds, message m at version with every field
+ * at its definition's default and every top-level error_code field set to
+ * error_code (0: the all-defaults message). Arrays are empty, or null where
+ * the definition's default is null; nullable structs are null; flexible
+ * versions have empty tagged sections. Returns b's error; a NULL m latches
+ * UNKNOWN_API_KEY, a version outside m's valid range UNSUPPORTED_VERSION,
+ * and nothing is written.
+ */
+KW_API kw_err kw_build_default_message(kw_builder *b, const kw_message_info *m, int16_t version,
+                                       int16_t error_code);
+
+/**
+ * The body of the error response to a request of api_key at version:
+ * kw_build_default_message of the key's response. This is the simple,
+ * always well-formed answer to a request a server does not serve or cannot
+ * read; the per-topic and per-partition errors Kafka mirrors from some
+ * requests (Produce, OffsetCommit, ...) are not written, as their arrays
+ * stay empty, and a response without a top-level error_code in that
+ * version (see kw_message_has_error_code) carries no error at all.
  */
 KW_API kw_err kw_build_error_response(kw_builder *b, int16_t api_key, int16_t version,
                                       int16_t error_code);
 
 /**
- * True when the response of api_key at version has a top-level error_code
- * field (sent in line, not tagged); false for an unknown key or version.
+ * True when m at version has a top-level error_code field sent in line
+ * (not tagged); false for a NULL m or a version outside its valid range.
  */
-KW_API bool kw_response_has_error_code(int16_t api_key, int16_t version);
+KW_API bool kw_message_has_error_code(const kw_message_info *m, int16_t version);
 
 /* ---- the generic walker ------------------------------------------------- */
 
