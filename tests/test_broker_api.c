@@ -922,3 +922,301 @@ Test(broker_api, without_conversion_old_versions_are_not_advertised)
     cr_assert(bh_closed(&h, &c), "no answer to Fetch v3: closed");
     bh_disconnect(&h, &c);
 }
+
+/* ---- limits: request memory across connections, topic creation ------------------------- */
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+/* A whole Produce v7 frame of n records to t/1 (malloc'd). */
+static uint8_t *produce_frame(int n, int32_t correlation_id, size_t *len)
+{
+    size_t batch_len;
+    uint8_t *batch = bh_batch(n, -1, -1, -1, &batch_len);
+    kw_produce_request_partition_produce_data pd;
+    memset(&pd, 0, sizeof pd);
+    pd.index = 1;
+    pd.records = (kw_slice){batch, batch_len};
+    kw_produce_request_topic_produce_data td;
+    memset(&td, 0, sizeof td);
+    td.name = bk_cstr("t");
+    td.partition_data = kw_array_of(&pd, 1);
+    kw_produce_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.acks = -1;
+    rq.timeout_ms = 1000;
+    rq.topic_data = kw_array_of(&td, 1);
+    kw_builder b;
+    kw_builder_init_growable(&b, 1 << 16);
+    cr_assert_eq(kw_build_request_frame(&b, KW_API_PRODUCE, 7, correlation_id, bk_cstr("limits"),
+                                        &rq), KW_OK, "produce frame");
+    *len = kw_builder_size(&b);
+    uint8_t *out = malloc(*len);
+    cr_assert(out && kw_builder_copy_out(&b, out, *len) == *len, "copy out");
+    kw_builder_free(&b);
+    free(batch);
+    return out;
+}
+
+static void expect_produced(bh_conn *c, int32_t correlation_id)
+{
+    bh_resp r;
+    cr_assert(bh_recv(&h, c, KW_API_PRODUCE, 7, &r), "produce answered");
+    cr_assert_eq(r.err, KW_OK, "decodes");
+    cr_assert_eq(r.correlation_id, correlation_id, "correlation id");
+    kw_array_iter ti, pi;
+    kw_produce_response_topic_produce_response rt;
+    kw_produce_response_partition_produce_response rp;
+    kw_array_iter_init(&ti, &r.msg.u.produce_response.responses);
+    cr_assert(kw_produce_response_topic_produce_response_next(&ti, &rt), "topic");
+    kw_array_iter_init(&pi, &rt.partition_responses);
+    cr_assert(kw_produce_response_partition_produce_response_next(&pi, &rp), "partition");
+    cr_assert_eq(rp.error_code, 0, "produced: error %d", rp.error_code);
+    bh_resp_free(&r);
+}
+
+/*
+ * queued_max_request_bytes bounds the buffers of all connections together:
+ * a second large frame waits (not read, not timed out) while a first holds
+ * the room, small requests go on, and both large frames are served in turn.
+ */
+Test(broker_api, request_memory_is_shared_by_all_connections)
+{
+    h.br.cfg.queued_max_request_bytes = 1 << 20;
+    size_t len;
+    uint8_t *frame = produce_frame(40000, 100, &len);
+    cr_assert_gt(len, (size_t)600000, "a frame of %zu bytes", len);
+    cr_assert_lt(len, (size_t)1000000, "a frame of %zu bytes", len);
+    const size_t first = 150000; /* fits in a socket buffer: the writes do not block */
+    bh_conn a = bh_connect(&h), b = bh_connect(&h), small = bh_connect(&h);
+    bh_send_raw(&h, &a, frame, first);
+    bh_refresh(&h, &a);
+    cr_assert_geq(a.c->rcap, len, "the first large frame gets its room");
+    /* the second frame's announced room does not fit beside the first's */
+    kw_store_be32(frame + 4 + 4, 200); /* its own correlation id */
+    bh_send_raw(&h, &b, frame, first);
+    bh_refresh(&h, &b);
+    cr_assert(b.c->read_paused, "the second large frame waits");
+    cr_assert_leq(bk_conn_memory(b.c), h.cfg.conn_buffer_bytes + 4096,
+                  "the waiting connection holds %zu bytes", bk_conn_memory(b.c));
+    cr_assert_leq(h.br.queued_request_bytes, h.br.cfg.queued_max_request_bytes,
+                  "%zu bytes held beyond first buffers", h.br.queued_request_bytes);
+    kw_api_versions_request av;
+    memset(&av, 0, sizeof av);
+    bh_send(&h, &small, KW_API_API_VERSIONS, 0, &av);
+    bh_resp r;
+    cr_assert(bh_recv(&h, &small, KW_API_API_VERSIONS, 0, &r), "small requests go on meanwhile");
+    bh_resp_free(&r);
+    bh_advance(&h, h.cfg.frame_timeout_ms / 2);
+    cr_assert_not(bh_closed(&h, &b), "waiting");
+    /* the first frame completes: it is served, its room given back, the second reads on */
+    kw_store_be32(frame + 4 + 4, 100);
+    bh_send_raw(&h, &a, frame + first, len - first);
+    expect_produced(&a, 100);
+    bh_refresh(&h, &b);
+    cr_assert_not(b.c->read_paused, "woken when the room came back");
+    /* the wait does not count against the second frame's time */
+    bh_advance(&h, h.cfg.frame_timeout_ms / 2 + 1000);
+    cr_assert_not(bh_closed(&h, &b), "not a slow client: it waited for the broker");
+    kw_store_be32(frame + 4 + 4, 200);
+    bh_send_raw(&h, &b, frame + first, len - first);
+    expect_produced(&b, 200);
+    cr_assert_eq(bk_partition_find(&h.br, bk_cstr("t"), 1)->log.end, 80000, "both frames stored");
+    cr_assert_gt(h.br.stats.read_pauses, 0, "counted");
+    free(frame);
+    bh_disconnect(&h, &a);
+    bh_disconnect(&h, &b);
+    bh_disconnect(&h, &small);
+}
+
+static int16_t metadata_topic_errors(bh_conn *c, int n, const char *prefix, int16_t *errors)
+{
+    kw_metadata_request_metadata_request_topic mt[16];
+    char names[16][32];
+    memset(mt, 0, sizeof mt);
+    for (int i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], "%s%d", prefix, i);
+        mt[i].name = bk_cstr(names[i]);
+    }
+    kw_metadata_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.topics = kw_array_of(mt, (size_t)n);
+    rq.allow_auto_topic_creation = true;
+    bh_send(&h, c, KW_API_METADATA, 12, &rq);
+    bh_resp r;
+    cr_assert(bh_recv(&h, c, KW_API_METADATA, 12, &r), "metadata");
+    cr_assert_eq(r.err, KW_OK, "decodes");
+    kw_array_iter it;
+    kw_metadata_response_metadata_response_topic t;
+    kw_array_iter_init(&it, &r.msg.u.metadata_response.topics);
+    int16_t k = 0;
+    while (kw_metadata_response_metadata_response_topic_next(&it, &t))
+        errors[k++] = t.error_code;
+    bh_resp_free(&r);
+    return k;
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static size_t entries_starting(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    cr_assert(d, "open %s", dir);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+/* One request creates at most max_partitions_per_request partitions; the rest are refused. */
+Test(broker_api, topic_creation_per_request_is_capped)
+{
+    h.br.cfg.max_partitions_per_request = 5;
+    bh_conn c = bh_connect(&h);
+    int16_t errors[16];
+    cr_assert_eq(metadata_topic_errors(&c, 8, "auto", errors), 8, "eight topics answered");
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(errors[i], i < 5 ? BK_LEADER_NOT_AVAILABLE : BK_UNKNOWN_TOPIC_OR_PARTITION,
+                     "topic %d: error %d", i, errors[i]);
+    cr_assert_eq(entries_starting(h.dir, "auto"), 5, "five created on disk");
+    /* the next request has its own allowance */
+    cr_assert_eq(metadata_topic_errors(&c, 8, "auto", errors), 8, "again");
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(errors[i], i < 5 ? 0 : BK_LEADER_NOT_AVAILABLE, "topic %d: %d", i, errors[i]);
+    kw_create_topics_request_creatable_topic ct;
+    memset(&ct, 0, sizeof ct);
+    ct.name = bk_cstr("wide");
+    ct.num_partitions = 6;
+    ct.replication_factor = 1;
+    kw_create_topics_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.topics = kw_array_of(&ct, 1);
+    rq.timeout_ms = 1000;
+    bh_send(&h, &c, KW_API_CREATE_TOPICS, 7, &rq);
+    bh_resp r;
+    cr_assert(bh_recv(&h, &c, KW_API_CREATE_TOPICS, 7, &r), "create topics");
+    kw_array_iter it;
+    kw_create_topics_response_creatable_topic_result res;
+    kw_array_iter_init(&it, &r.msg.u.create_topics_response.topics);
+    cr_assert(kw_create_topics_response_creatable_topic_result_next(&it, &res), "result");
+    cr_assert_eq(res.error_code, BK_POLICY_VIOLATION, "refused: %d", res.error_code);
+    char text[256] = "";
+    if (res.error_message.ptr && res.error_message.len < sizeof text)
+        memcpy(text, res.error_message.ptr, res.error_message.len);
+    cr_assert(strstr(text, "--max-partitions-per-request"), "the message names the limit: %s", text);
+    bh_resp_free(&r);
+    cr_assert_not(exists_in(h.dir, "wide-0"), "nothing of it on disk");
+    bh_disconnect(&h, &c);
+}
+
+/* Creation stops where the open-file limit would be reached, with the numbers in the message. */
+Test(broker_api, topic_creation_respects_the_open_file_limit)
+{
+    struct rlimit rl;
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    long used = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        cr_skip_test("no /proc/self/fd");
+    while (readdir(d))
+        used++;
+    closedir(d);
+    struct rlimit low = rl;
+    low.rlim_cur = (rlim_t)used + 100; /* the broker keeps max(64, limit/8) for connections */
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    bk_topic *t;
+    const char *msg;
+    int created = 0, code = BK_NONE;
+    for (int i = 0; i < 40 && code == BK_NONE; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "fd%d", i);
+        code = bk_topic_create(&h.br, bk_cstr(name), 4, NULL, 0, false, &t, &msg);
+        created += code == BK_NONE;
+    }
+    cr_assert_eq(code, BK_POLICY_VIOLATION, "refused at last: %d", code);
+    cr_assert(created > 0 && created < 40, "%d created before the limit", created);
+    cr_assert(msg && strstr(msg, "open-file limit"), "says why: %s", msg ? msg : "");
+    char refused[32];
+    snprintf(refused, sizeof refused, "fd%d-0", created);
+    cr_assert_not(exists_in(h.dir, refused), "the refused topic left nothing");
+    /* with the limit back, every topic is served again */
+    bh_close(&h);
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    cr_assert(bh_open(&h), "with the limit back");
+    for (int i = 0; i < created; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "fd%d", i);
+        cr_assert_not_null(bk_topic_find(&h.br, bk_cstr(name)), "%s is served again", name);
+    }
+    /* with a hard limit below what its topics need (the broker raises only the soft one), it
+     * still starts, serves what fits and leaves the rest on disk, closed; last, since an
+     * unprivileged process cannot raise a hard limit again */
+    bh_close(&h);
+    long closed_used = 0;
+    d = opendir("/proc/self/fd");
+    while (readdir(d))
+        closed_used++;
+    closedir(d);
+    low.rlim_cur = low.rlim_max = (rlim_t)closed_used + 64 + 12; /* the reserve, room for ~6 */
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    cr_assert(bh_open(&h), "starts on its data directory below the limit");
+    cr_assert_not_null(bk_topic_find(&h.br, bk_cstr("t")), "serves what fits");
+    int served = 0;
+    for (int i = 0; i < created; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "fd%d", i);
+        served += bk_topic_find(&h.br, bk_cstr(name)) != NULL;
+    }
+    cr_assert_lt(served, created, "%d of %d topics opened: the rest wait for a higher limit",
+                 served, created);
+    char dir0[32];
+    snprintf(dir0, sizeof dir0, "fd%d-0", created - 1);
+    cr_assert(exists_in(h.dir, dir0), "a topic left closed keeps its data");
+}
+
+/* A creation that fails half way leaves nothing; leftovers of an interrupted one go at start. */
+Test(broker_api, topic_creation_is_all_or_nothing)
+{
+    char path[512];
+    /* partition 2's staging directory cannot be made: a file is in its way */
+    snprintf(path, sizeof path, "%s/creating~half-2", h.dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "file in the way");
+    fclose(f);
+    bk_topic *t;
+    const char *msg;
+    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("half"), 4, NULL, 0, false, &t, &msg),
+                 BK_KAFKA_STORAGE_ERROR, "fails");
+    for (int p = 0; p < 4; p++) {
+        char name[32];
+        snprintf(name, sizeof name, "half-%d", p);
+        cr_assert_not(exists_in(h.dir, name), "%s not made", name);
+        snprintf(name, sizeof name, "creating~half-%d", p);
+        cr_assert(p == 2 || !exists_in(h.dir, name), "%s removed", name);
+    }
+    cr_assert_null(bk_topic_find(&h.br, bk_cstr("half")), "no topic");
+    /* what a crash during a creation leaves: staging directories with logs in them */
+    unlink(path);
+    snprintf(path, sizeof path, "%s/creating~crashed-0", h.dir);
+    cr_assert_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/creating~crashed-0/00000000000000000000.log", h.dir);
+    f = fopen(path, "w");
+    cr_assert(f);
+    fclose(f);
+    bh_close(&h);
+    cr_assert(bh_open(&h), "starts");
+    cr_assert_eq(entries_starting(h.dir, "creating~"), 0, "leftovers removed");
+    cr_assert_null(bk_topic_find(&h.br, bk_cstr("crashed")), "no half topic");
+    cr_assert_null(bk_topic_find(&h.br, bk_cstr("half")), "no half topic after restart");
+    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("half"), 4, NULL, 0, false, &t, &msg), BK_NONE,
+                 "the name can be created now");
+}

@@ -105,11 +105,14 @@ typedef struct bk_config {
     int64_t write_timeout_ms; /* a response the client does not read */
     int max_connections;
     int32_t max_partitions;   /* all topics together */
+    int32_t max_partitions_per_request; /* created by one request */
     int64_t group_initial_rebalance_delay_ms;
     int32_t group_min_session_timeout_ms;
     int32_t group_max_session_timeout_ms;
     int32_t group_max_size;
     size_t conn_buffer_bytes; /* read size and first buffer of a connection */
+    size_t queued_max_request_bytes; /* all connections' request buffers beyond the first
+                                        conn_buffer_bytes each (queued.max.request.bytes) */
     size_t max_decompressed_bytes; /* a produced batch's records, checked decompressed */
     int32_t max_groups;
 } bk_config;
@@ -382,6 +385,9 @@ typedef struct bk_broker {
     struct bk_conn *conns;  /* doubly linked */
     size_t nconns;
     uint64_t next_conn_id;
+    size_t queued_request_bytes; /* request buffer bytes held beyond the first buffers */
+    int32_t partitions_created_in_request; /* against max_partitions_per_request */
+    size_t request_memory_waiters; /* connections with read_paused set */
     bool fetch_wakeup;      /* data arrived: re-run parked fetches */
     bool wake_pending;      /* some connection has wake set */
     bool in_wake;
@@ -392,6 +398,7 @@ typedef struct bk_broker {
     int64_t now;            /* monotonic ms, refreshed each loop turn */
     struct {
         uint64_t accepted, closed, requests, frames_refused, timeouts, decode_errors;
+        uint64_t read_pauses; /* frames that waited for request memory */
     } stats;
 } bk_broker;
 
@@ -490,6 +497,7 @@ typedef struct bk_conn {
     bool ready;             /* complete frames wait in rbuf */
     bool wake;              /* its parked request can be answered now */
     bool registered;        /* in epoll */
+    bool read_paused;       /* its frame waits for queued_max_request_bytes room */
 } bk_conn;
 
 typedef enum bk_result {

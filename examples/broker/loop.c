@@ -43,7 +43,7 @@ static void conn_update_interest(bk_broker *br, bk_conn *c)
     uint32_t want = EPOLLRDHUP;
     if (c->sending)
         want |= EPOLLOUT;
-    else if (c->park == BK_PARK_NONE)
+    else if (c->park == BK_PARK_NONE && !c->read_paused)
         want |= EPOLLIN;
     if (br->epfd < 0 || (c->registered && want == c->events))
         return;
@@ -100,6 +100,74 @@ bk_conn *bk_conn_new(bk_broker *br, int fd)
     return c;
 }
 
+/* ---- request memory ----------------------------------------------------------------------- */
+
+/*
+ * Every connection may fill its first read buffer (conn_buffer_bytes); what
+ * its buffer holds beyond that, for a frame larger than the first buffer,
+ * counts against queued_max_request_bytes for all connections together. A
+ * frame's buffer grows to the whole frame at once, so a connection holds
+ * either its frame's room or nothing beyond the first buffer: the frames
+ * that wait cannot deadlock each other holding halves. When nothing is
+ * held, one frame may take more than the budget, so a budget below
+ * --max-frame-bytes never stops a frame for ever.
+ */
+static size_t beyond_first_buffer(const bk_broker *br, size_t cap)
+{
+    return cap > br->cfg.conn_buffer_bytes ? cap - br->cfg.conn_buffer_bytes : 0;
+}
+
+/* Connections whose frames waited for request memory read again. */
+static void wake_memory_waiters(bk_broker *br)
+{
+    if (br->request_memory_waiters == 0)
+        return;
+    for (bk_conn *c = br->conns; c; c = c->next) {
+        if (!c->read_paused)
+            continue;
+        c->read_paused = false;
+        br->request_memory_waiters--;
+        if (c->frame_started)
+            c->frame_started = br->now; /* the wait does not count as a slow client */
+        conn_update_interest(br, c);
+    }
+}
+
+/* Sets the read buffer (nb of cap bytes, or NULL and 0), keeping the account. */
+static void rbuf_set(bk_broker *br, bk_conn *c, uint8_t *nb, size_t cap)
+{
+    size_t before = beyond_first_buffer(br, c->rcap), after = beyond_first_buffer(br, cap);
+    br->queued_request_bytes = br->queued_request_bytes - before + after;
+    c->rbuf = nb;
+    c->rcap = cap;
+    if (after < before)
+        wake_memory_waiters(br);
+}
+
+static void rbuf_free(bk_broker *br, bk_conn *c)
+{
+    free(c->rbuf);
+    rbuf_set(br, c, NULL, 0);
+    c->rlen = c->rstart = 0;
+}
+
+/* True when c may grow its buffer to cap; else c waits for room (read_paused). */
+static bool request_memory_allows(bk_broker *br, bk_conn *c, size_t cap)
+{
+    size_t mine = beyond_first_buffer(br, c->rcap), want = beyond_first_buffer(br, cap);
+    size_t others = br->queued_request_bytes - mine;
+    size_t budget = br->cfg.queued_max_request_bytes;
+    if (others == 0 || (others <= budget && want <= budget - others))
+        return true;
+    if (!c->read_paused) {
+        c->read_paused = true;
+        br->request_memory_waiters++;
+        br->stats.read_pauses++;
+        conn_update_interest(br, c);
+    }
+    return false;
+}
+
 static void release_files(bk_conn *c)
 {
     for (size_t i = 0; i < c->nfiles; i++)
@@ -124,9 +192,11 @@ void bk_conn_close(bk_broker *br, bk_conn *c)
     free(c->files);
     c->files = NULL;
     c->capfiles = 0;
-    free(c->rbuf);
-    c->rbuf = NULL;
-    c->rcap = c->rlen = c->rstart = 0;
+    if (c->read_paused) {
+        c->read_paused = false;
+        br->request_memory_waiters--;
+    }
+    rbuf_free(br, c);
     if (c->out_init)
         kw_builder_free(&c->out);
     c->out_init = false;
@@ -254,6 +324,7 @@ static void run_frame(bk_broker *br, bk_conn *c, bool resumed, bool final)
     kw_builder_reset(&c->out);
     release_files(c);
     br->stats.requests++;
+    br->partitions_created_in_request = 0;
     bk_result res = bk_dispatch(&req);
     bk_scratch_free(&req.scratch);
     switch (res) {
@@ -282,8 +353,12 @@ static void run_frame(bk_broker *br, bk_conn *c, bool resumed, bool final)
         bk_conn_close(br, c);
         break;
     }
-    if (!c->closing && c->rstart == c->rlen)
+    if (!c->closing && c->rstart == c->rlen) {
         c->rstart = c->rlen = 0;
+        /* others wait for request memory: give the large buffer back now */
+        if (br->request_memory_waiters && c->rcap > br->cfg.conn_buffer_bytes)
+            rbuf_free(br, c);
+    }
 }
 
 void bk_conn_wake(bk_broker *br, bk_conn *c)
@@ -346,17 +421,18 @@ static bool ensure_room(bk_broker *br, bk_conn *c, size_t need)
         cap = limit;
     if (cap <= c->rcap)
         return false; /* a whole frame is in: nothing more to read until it is answered */
+    if (!request_memory_allows(br, c, cap))
+        return false;
     uint8_t *nb = realloc(c->rbuf, cap);
     if (!nb)
         return false;
-    c->rbuf = nb;
-    c->rcap = cap;
+    rbuf_set(br, c, nb, cap);
     return true;
 }
 
 void bk_conn_on_readable(bk_broker *br, bk_conn *c)
 {
-    if (c->closing || c->sending || c->park != BK_PARK_NONE)
+    if (c->closing || c->sending || c->park != BK_PARK_NONE || c->read_paused)
         return;
     for (int rounds = 0; rounds < 16; rounds++) {
         size_t have = c->rlen - c->rstart;
@@ -371,7 +447,7 @@ void bk_conn_on_readable(bk_broker *br, bk_conn *c)
         if (f.total > need)
             need = f.total;
         if (!ensure_room(br, c, need)) {
-            if (c->rcap > c->rlen || c->rcap >= need)
+            if (c->read_paused || c->rcap > c->rlen || c->rcap >= need)
                 break;
             bk_conn_close(br, c); /* out of memory */
             return;
@@ -423,7 +499,8 @@ void bk_loop_housekeeping(bk_broker *br)
                        (long long)br->cfg.write_timeout_ms);
             br->stats.timeouts++;
             bk_conn_close(br, c);
-        } else if (c->frame_started && br->now - c->frame_started > br->cfg.frame_timeout_ms) {
+        } else if (c->frame_started && !c->read_paused &&
+                   br->now - c->frame_started > br->cfg.frame_timeout_ms) {
             bk_log_msg("%s: request not completed in %lld ms, closing", c->peer,
                        (long long)br->cfg.frame_timeout_ms);
             br->stats.timeouts++;
@@ -435,9 +512,7 @@ void bk_loop_housekeeping(bk_broker *br)
         } else if (c->rcap > br->cfg.conn_buffer_bytes && c->rlen == c->rstart &&
                    c->park == BK_PARK_NONE && br->now - c->last_activity > 1000) {
             /* large frames stopped coming: give the buffer back */
-            free(c->rbuf);
-            c->rbuf = NULL;
-            c->rcap = c->rlen = c->rstart = 0;
+            rbuf_free(br, c);
         }
     }
     bk_groups_tick(br);

@@ -35,13 +35,21 @@ static void usage(FILE *to)
             "  --request-timeout-ms N    close a connection whose request does not arrive\n"
             "                            whole within N ms (default 30000)\n"
             "  --max-connections N       (default 4096)\n"
-            "  --max-partitions N        partitions of all topics together (default 10000)\n"
+            "  --max-partitions N        partitions of all topics together (default 10000;\n"
+            "                            lowered to what the open-file limit allows)\n"
+            "  --max-partitions-per-request N  partitions one CreateTopics, CreatePartitions\n"
+            "                            or auto-creating Metadata request may create\n"
+            "                            (default 1000)\n"
+            "  --queued-max-request-bytes N  request bytes all connections together may\n"
+            "                            buffer beyond their first 64 KiB; a large frame\n"
+            "                            waits for room (default 128 MiB; -1: no limit)\n"
             "  -h, --help                show this help\n"
             "\n"
             "A server.properties file gives log.dirs (the first directory), the port (and\n"
             "host, when set) of the first of listeners, advertised.listeners, num.partitions,\n"
             "node.id, auto.create.topics.enable, log.segment.bytes,\n"
-            "socket.request.max.bytes and group.initial.rebalance.delay.ms.\n"
+            "socket.request.max.bytes, queued.max.request.bytes and\n"
+            "group.initial.rebalance.delay.ms.\n"
             "\n"
             "Prints 'kwire-broker: listening on HOST:PORT' on standard output once ready;\n"
             "logs go to standard error. SIGTERM or SIGINT syncs the logs and exits 0.\n",
@@ -154,6 +162,9 @@ static int load_properties(const char *path, bk_config *cfg)
         } else if (!strcmp(key, "group.initial.rebalance.delay.ms") &&
                    parse_long(value, 0, INT32_MAX, &v)) {
             cfg->group_initial_rebalance_delay_ms = v;
+        } else if (!strcmp(key, "queued.max.request.bytes") && parse_long(value, -1, LLONG_MAX, &v) &&
+                   v != 0) {
+            cfg->queued_max_request_bytes = v < 0 ? SIZE_MAX : (size_t)v;
         }
     }
     fclose(f);
@@ -169,6 +180,7 @@ int main(int argc, char **argv)
     enum {
         OPT_LISTEN = 256, OPT_ADVERTISE, OPT_DATA_DIR, OPT_MAX_FRAME, OPT_FSYNC, OPT_PARTITIONS,
         OPT_SEGMENT, OPT_NO_AUTO, OPT_NO_DOWNCONV, OPT_DELAY, OPT_IDLE, OPT_REQ_TIMEOUT, OPT_MAX_CONN, OPT_MAX_PARTS,
+        OPT_QUEUED_MAX, OPT_MAX_CREATE,
     };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -185,6 +197,8 @@ int main(int argc, char **argv)
         {"request-timeout-ms", required_argument, NULL, OPT_REQ_TIMEOUT},
         {"max-connections", required_argument, NULL, OPT_MAX_CONN},
         {"max-partitions", required_argument, NULL, OPT_MAX_PARTS},
+        {"queued-max-request-bytes", required_argument, NULL, OPT_QUEUED_MAX},
+        {"max-partitions-per-request", required_argument, NULL, OPT_MAX_CREATE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -256,6 +270,14 @@ int main(int argc, char **argv)
         case OPT_MAX_PARTS:
             ok = parse_long(optarg, 1, 10000000, &v);
             cfg.max_partitions = ok ? (int32_t)v : 0;
+            break;
+        case OPT_QUEUED_MAX:
+            ok = parse_long(optarg, -1, LLONG_MAX, &v) && v != 0;
+            cfg.queued_max_request_bytes = v < 0 ? SIZE_MAX : (size_t)v;
+            break;
+        case OPT_MAX_CREATE:
+            ok = parse_long(optarg, 1, 10000000, &v);
+            cfg.max_partitions_per_request = ok ? (int32_t)v : 0;
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -47,6 +48,63 @@ const char *bk_topic_config(const bk_topic *t, const char *name)
 static void partition_dir(const bk_broker *br, const char *topic, int32_t p, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/%s-%d", br->cfg.data_dir, topic, (int)p);
+}
+
+/*
+ * New partitions are made under a name no topic can have ('~' is not in a
+ * topic name), recorded in the metadata log, and only then renamed into
+ * place: an interrupted creation leaves staging directories that the next
+ * start removes, never half a topic.
+ */
+#define STAGING_PREFIX "creating~"
+
+static void staging_dir(const bk_broker *br, const char *topic, int32_t p, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/" STAGING_PREFIX "%s-%d", br->cfg.data_dir, topic, (int)p);
+}
+
+/* Removes what interrupted creations left behind. */
+static void remove_staging_dirs(bk_broker *br)
+{
+    DIR *d = opendir(br->cfg.data_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, STAGING_PREFIX, strlen(STAGING_PREFIX)) != 0)
+            continue;
+        char path[BK_PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", br->cfg.data_dir, e->d_name);
+        if (bk_remove_tree(path) == 0)
+            bk_log_msg("%s: removed, left by an interrupted topic creation", path);
+    }
+    closedir(d);
+}
+
+/*
+ * Partitions keep their segments open (two descriptors at least: the active
+ * segment and its index). Room for n more, after a reserve for connections
+ * and the broker's own files, or false with the numbers in *limit, *room.
+ */
+static bool fd_room_for(int32_t n, long *limit, long *room)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return true;
+    long max = rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
+    long used = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return true;
+    while (readdir(d) != NULL)
+        used++;
+    closedir(d);
+    used -= 2; /* . and .. */
+    long reserve = max / 8 > 64 ? max / 8 : 64;
+    long left = max - used - reserve;
+    *limit = max;
+    *room = left > 0 ? left / 2 : 0;
+    return (long)n <= *room;
 }
 
 /* partition.metadata, as Kafka writes it, and a leader epoch checkpoint. */
@@ -91,7 +149,7 @@ static bool read_partition_metadata(const char *dir, kw_uuid *id)
     return bk_uuid_parse(idtext, id);
 }
 
-static int open_partition(bk_broker *br, bk_topic *t, int32_t p)
+static int open_partition(bk_broker *br, bk_topic *t, int32_t p, bool staged)
 {
     bk_partition *part = calloc(1, sizeof *part);
     if (!part)
@@ -99,7 +157,10 @@ static int open_partition(bk_broker *br, bk_topic *t, int32_t p)
     part->topic = t;
     part->id = p;
     char dir[BK_PATH_MAX];
-    partition_dir(br, t->name, p, dir, sizeof dir);
+    if (staged)
+        staging_dir(br, t->name, p, dir, sizeof dir);
+    else
+        partition_dir(br, t->name, p, dir, sizeof dir);
     struct stat st;
     bool existed = stat(dir, &st) == 0;
     if (bk_log_open(&part->log, dir, &br->cfg, true) != 0) {
@@ -143,6 +204,42 @@ static void free_topic(bk_topic *t)
     free(t);
 }
 
+/* Closes partitions from..to-1 of t and removes their staging directories. */
+static void discard_staged(bk_broker *br, bk_topic *t, int32_t from, int32_t to)
+{
+    for (int32_t p = from; p < to; p++) {
+        if (t->parts[p]) {
+            bk_log_close(&t->parts[p]->log);
+            free(t->parts[p]);
+            t->parts[p] = NULL;
+        }
+        char dir[BK_PATH_MAX];
+        staging_dir(br, t->name, p, dir, sizeof dir);
+        bk_remove_tree(dir);
+    }
+}
+
+/* Renames the staging directories of partitions from..to-1 into place. 0 or -1. */
+static int commit_staged(bk_broker *br, bk_topic *t, int32_t from, int32_t to)
+{
+    for (int32_t p = from; p < to; p++) {
+        char staged[BK_PATH_MAX], dir[BK_PATH_MAX];
+        staging_dir(br, t->name, p, staged, sizeof staged);
+        partition_dir(br, t->name, p, dir, sizeof dir);
+        char *kept = strdup(dir);
+        if (!kept || rename(staged, dir) != 0) {
+            bk_log_msg("%s: cannot be moved into place: %s", staged, strerror(errno));
+            free(kept);
+            return -1;
+        }
+        free(t->parts[p]->log.dir);
+        t->parts[p]->log.dir = kept;
+    }
+    if (br->cfg.fsync != BK_FSYNC_NEVER)
+        bk_fsync_dir(br->cfg.data_dir);
+    return 0;
+}
+
 static int register_topic(bk_broker *br, bk_topic *t)
 {
     if (br->ntopics == br->captopics) {
@@ -166,7 +263,7 @@ static int register_topic(bk_broker *br, bk_topic *t)
 
 /* A topic with its partitions opened (creating their directories). */
 static bk_topic *open_topic(bk_broker *br, const char *name, const kw_uuid *id, int32_t nparts,
-                            const bk_kv *configs, size_t nconfigs)
+                            const bk_kv *configs, size_t nconfigs, bool staged)
 {
     bk_topic *t = calloc(1, sizeof *t);
     if (!t)
@@ -191,10 +288,12 @@ static bk_topic *open_topic(bk_broker *br, const char *name, const kw_uuid *id, 
         }
     }
     for (int32_t p = 0; p < nparts; p++)
-        if (open_partition(br, t, p) != 0)
+        if (open_partition(br, t, p, staged) != 0)
             goto fail;
     return t;
 fail:
+    if (staged && t->parts)
+        discard_staged(br, t, 0, nparts);
     free_topic(t);
     return NULL;
 }
@@ -215,6 +314,30 @@ static bool name_collides(bk_broker *br, kw_slice name)
             return true;
     }
     return false;
+}
+
+/* The limits on creating n partitions now: BK_NONE, or a code with *message saying which. */
+static int creation_allowed(bk_broker *br, int32_t n, const char **message)
+{
+    static char text[200];
+    if (n > br->cfg.max_partitions - br->total_partitions) {
+        *message = "The broker's partition limit (--max-partitions) would be exceeded.";
+        return BK_POLICY_VIOLATION;
+    }
+    if (n > br->cfg.max_partitions_per_request - br->partitions_created_in_request) {
+        snprintf(text, sizeof text, "One request may create at most %d partitions "
+                 "(--max-partitions-per-request).", (int)br->cfg.max_partitions_per_request);
+        *message = text;
+        return BK_POLICY_VIOLATION;
+    }
+    long limit = 0, room = 0;
+    if (!fd_room_for(n, &limit, &room)) {
+        snprintf(text, sizeof text, "The broker's open-file limit (%ld) leaves room for %ld more "
+                 "partitions.", limit, room);
+        *message = text;
+        return BK_POLICY_VIOLATION;
+    }
+    return BK_NONE;
 }
 
 int bk_topic_create(bk_broker *br, kw_slice name, int32_t partitions, const bk_kv *configs,
@@ -244,12 +367,9 @@ int bk_topic_create(bk_broker *br, kw_slice name, int32_t partitions, const bk_k
         *message = "Number of partitions must be larger than 0.";
         return BK_INVALID_PARTITIONS;
     }
-    if (partitions > br->cfg.max_partitions - br->total_partitions) {
-        *message = "The broker's partition limit (--max-partitions) would be exceeded.";
-        return BK_POLICY_VIOLATION;
-    }
-    if (validate_only)
-        return BK_NONE;
+    int code = creation_allowed(br, partitions, message);
+    if (code != BK_NONE || validate_only)
+        return code;
     char cname[256];
     memcpy(cname, name.ptr, name.len);
     cname[name.len] = 0;
@@ -257,21 +377,26 @@ int bk_topic_create(bk_broker *br, kw_slice name, int32_t partitions, const bk_k
     do
         id = bk_uuid_random();
     while (bk_topic_find_id(br, &id));
-    bk_topic *t = open_topic(br, cname, &id, partitions, configs, nconfigs);
+    bk_topic *t = open_topic(br, cname, &id, partitions, configs, nconfigs, true);
     if (!t) {
         *message = "The partition logs could not be created.";
         return BK_KAFKA_STORAGE_ERROR;
     }
-    if (bk_metadata_append_topic(br, t, 0) != 0 || register_topic(br, t) != 0) {
-        for (int32_t p = 0; p < t->nparts; p++) {
-            char dir[BK_PATH_MAX];
-            partition_dir(br, t->name, p, dir, sizeof dir);
-            bk_remove_tree(dir);
-        }
+    if (bk_metadata_append_topic(br, t, 0) != 0) {
+        discard_staged(br, t, 0, t->nparts);
         free_topic(t);
         *message = "The topic could not be recorded in the metadata log.";
         return BK_KAFKA_STORAGE_ERROR;
     }
+    /* recorded: from here the topic exists, and a restart opens it even if a rename below
+     * does not happen (its partitions are then made afresh, empty as they are now) */
+    if (commit_staged(br, t, 0, t->nparts) != 0 || register_topic(br, t) != 0) {
+        discard_staged(br, t, 0, t->nparts);
+        free_topic(t);
+        *message = "The partition directories could not be moved into place.";
+        return BK_KAFKA_STORAGE_ERROR;
+    }
+    br->partitions_created_in_request += partitions;
     bk_log_msg("created topic %s with %d partitions", cname, (int)partitions);
     *out = t;
     return BK_NONE;
@@ -286,12 +411,9 @@ int bk_topic_add_partitions(bk_broker *br, bk_topic *t, int32_t count, bool vali
                                       : "Topic currently has more partitions than that.";
         return BK_INVALID_PARTITIONS;
     }
-    if (count - t->nparts > br->cfg.max_partitions - br->total_partitions) {
-        *message = "The broker's partition limit (--max-partitions) would be exceeded.";
-        return BK_POLICY_VIOLATION;
-    }
-    if (validate_only)
-        return BK_NONE;
+    int code = creation_allowed(br, count - t->nparts, message);
+    if (code != BK_NONE || validate_only)
+        return code;
     bk_partition **parts = realloc(t->parts, (size_t)count * sizeof *parts);
     if (!parts)
         return BK_KAFKA_STORAGE_ERROR;
@@ -300,19 +422,24 @@ int bk_topic_add_partitions(bk_broker *br, bk_topic *t, int32_t count, bool vali
     for (int32_t p = old; p < count; p++)
         t->parts[p] = NULL;
     for (int32_t p = old; p < count; p++) {
-        if (open_partition(br, t, p) != 0) {
-            for (int32_t q = old; q < p; q++) {
-                bk_log_close(&t->parts[q]->log);
-                free(t->parts[q]);
-            }
+        if (open_partition(br, t, p, true) != 0) {
+            discard_staged(br, t, old, count);
             *message = "The partition logs could not be created.";
             return BK_KAFKA_STORAGE_ERROR;
         }
     }
     t->nparts = count;
+    if (bk_metadata_append_topic(br, t, old) != 0) {
+        t->nparts = old;
+        discard_staged(br, t, old, count);
+        *message = "The new partitions could not be recorded in the metadata log.";
+        return BK_KAFKA_STORAGE_ERROR;
+    }
+    if (commit_staged(br, t, old, count) != 0)
+        bk_log_msg("%s: new partitions recorded but not moved into place; the next start "
+                   "makes them afresh", t->name);
     br->total_partitions += count - old;
-    if (bk_metadata_append_topic(br, t, old) != 0)
-        bk_log_msg("%s: new partitions not recorded in the metadata log", t->name);
+    br->partitions_created_in_request += count - old;
     return BK_NONE;
 }
 
@@ -373,6 +500,14 @@ static bool parse_partition_dir(const char *entry, char *name, size_t cap, int32
     return true;
 }
 
+static bool meta_knows(const bk_meta_topic *mt, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!mt[i].removed && strcmp(mt[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 int bk_topics_load(bk_broker *br)
 {
     bk_meta_topic *mt = NULL;
@@ -381,25 +516,32 @@ int bk_topics_load(bk_broker *br)
         bk_log_msg("%s/__cluster_metadata-0: cannot be read", br->cfg.data_dir);
         return -1;
     }
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    remove_staging_dirs(br);
+    for (size_t i = 0; i < n; i++) {
         if (mt[i].removed || mt[i].partitions <= 0 || bk_topic_find(br, bk_cstr(mt[i].name)))
             continue;
+        /* a topic that cannot be opened is left on disk, said, and not served: the broker
+         * still starts and serves the rest */
+        long limit = 0, room = 0;
+        if (!fd_room_for(mt[i].partitions, &limit, &room)) {
+            bk_log_msg("%s: not opened: the open-file limit (%ld) leaves room for %ld more "
+                       "partitions (raise it with ulimit -n)", mt[i].name, limit, room);
+            continue;
+        }
         bk_topic *t = open_topic(br, mt[i].name, &mt[i].id, mt[i].partitions, mt[i].configs,
-                                 mt[i].nconfigs);
+                                 mt[i].nconfigs, false);
         if (!t || register_topic(br, t) != 0) {
+            bk_log_msg("%s: not opened: %s", mt[i].name, strerror(errno));
             free_topic(t);
-            rc = -1;
         }
     }
-    bk_meta_topics_free(mt, n);
-    if (rc != 0)
-        return rc;
 
     /* partition directories the metadata log does not know (written by another tool) */
     DIR *d = opendir(br->cfg.data_dir);
-    if (!d)
+    if (!d) {
+        bk_meta_topics_free(mt, n);
         return -1;
+    }
     struct dirent *e;
     typedef struct found {
         char name[256];
@@ -414,8 +556,8 @@ int bk_topics_load(bk_broker *br)
         int32_t p;
         if (!parse_partition_dir(e->d_name, name, sizeof name, &p))
             continue;
-        if (bk_topic_find(br, bk_cstr(name)))
-            continue;
+        if (bk_topic_find(br, bk_cstr(name)) || meta_knows(mt, n, name))
+            continue; /* opened, or known but left closed above */
         size_t k = 0;
         while (k < nf && strcmp(fs[k].name, name) != 0)
             k++;
@@ -439,11 +581,17 @@ int bk_topics_load(bk_broker *br)
     for (size_t k = 0; k < nf; k++) {
         if (!fs[k].has_id || bk_topic_find_id(br, &fs[k].id))
             fs[k].id = bk_uuid_random();
+        long limit = 0, room = 0;
         if (fs[k].parts > br->cfg.max_partitions - br->total_partitions) {
             bk_log_msg("%s: not loaded, over --max-partitions", fs[k].name);
             continue;
         }
-        bk_topic *t = open_topic(br, fs[k].name, &fs[k].id, fs[k].parts, NULL, 0);
+        if (!fd_room_for(fs[k].parts, &limit, &room)) {
+            bk_log_msg("%s: not loaded: the open-file limit (%ld) leaves room for %ld more "
+                       "partitions (raise it with ulimit -n)", fs[k].name, limit, room);
+            continue;
+        }
+        bk_topic *t = open_topic(br, fs[k].name, &fs[k].id, fs[k].parts, NULL, 0, false);
         if (!t || register_topic(br, t) != 0) {
             free_topic(t);
             continue;
@@ -453,6 +601,7 @@ int bk_topics_load(bk_broker *br)
                    (int)t->nparts);
     }
     free(fs);
+    bk_meta_topics_free(mt, n);
     return 0;
 }
 

@@ -32,11 +32,13 @@ void bk_config_default(bk_config *cfg)
     cfg->write_timeout_ms = 60000;
     cfg->max_connections = 4096;
     cfg->max_partitions = 10000;
+    cfg->max_partitions_per_request = 1000;
     cfg->group_initial_rebalance_delay_ms = 3000;
     cfg->group_min_session_timeout_ms = 6000;
     cfg->group_max_session_timeout_ms = 1800000;
     cfg->group_max_size = 1000;
     cfg->conn_buffer_bytes = 64 * 1024;
+    cfg->queued_max_request_bytes = (size_t)128 << 20;
     cfg->max_decompressed_bytes = (size_t)64 << 20;
     cfg->max_groups = 10000;
 }
