@@ -578,13 +578,9 @@ bool bk_api_served(int16_t api_key);
 int16_t bk_api_max_version(int16_t api_key);
 
 /**
- * Writes a response of any API whose fields all hold their defaults, with
- * every top-level error_code set to error: the answer to a request of an
- * API the broker does not serve, or to a body that does not decode.
- * Returns false when the response has no top-level error_code field.
+ * Writes message m (requests too) at version with every field at its default and error in its
+ * top-level error_code, if any (kw_build_default_message); false when it has none.
  */
-bool bk_build_error_response(kw_builder *b, int16_t api_key, int16_t version, int16_t error);
-/** The same for any message (requests too); error goes in a top-level error_code, if any. */
 bool bk_build_default_message(kw_builder *b, const kw_message_info *m, int16_t version,
                               int16_t error);
 

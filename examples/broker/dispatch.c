@@ -17,7 +17,6 @@
  *   ApiVersions) or a header that does not decode: no response layout
  *   exists for them, so the connection is closed.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "broker.h"
@@ -101,108 +100,12 @@ bool bk_api_served(int16_t api_key) { return handler_for(api_key) != NULL; }
 
 int16_t bk_api_max_version(int16_t api_key) { return served_max_version(api_key); }
 
-/* ---- default-valued responses from the message descriptions ------------------------------ */
-
-static int64_t default_int(const kw_field_info *f)
-{
-    if (!f->default_value)
-        return 0;
-    if (!strcmp(f->default_value, "true"))
-        return 1;
-    if (!strcmp(f->default_value, "false"))
-        return 0;
-    return strtoll(f->default_value, NULL, 0);
-}
-
-static bool default_is_null(const kw_field_info *f)
-{
-    return f->default_value && !strcmp(f->default_value, "null");
-}
-
-static void write_default_struct(kw_builder *b, const kw_struct_info *s, int16_t v, bool flexible,
-                                 int16_t error, bool top, bool *had_error, int depth)
-{
-    if (flexible)
-        kw_build_uvarint(b, 0); /* no tagged fields */
-    if (depth > 16)
-        return;
-    for (size_t i = s->field_count; i-- > 0;) {
-        const kw_field_info *f = &s->fields[i];
-        if (!kw_versions_has(f->versions, v) || kw_versions_has(f->tagged, v))
-            continue;
-        bool nullable = kw_versions_has(f->nullable, v);
-        bool flex = flexible && !f->never_flexible;
-        if (f->is_array) {
-            kw_build_count(b, nullable && default_is_null(f) ? -1 : 0, flex);
-            continue;
-        }
-        switch ((kw_type)f->type) {
-        case KW_TYPE_BOOL: kw_build_bool(b, default_int(f) != 0); break;
-        case KW_TYPE_INT8: kw_build_i8(b, (int8_t)default_int(f)); break;
-        case KW_TYPE_INT16:
-            if (top && !strcmp(f->name, "error_code")) {
-                kw_build_i16(b, error);
-                *had_error = true;
-            } else {
-                kw_build_i16(b, (int16_t)default_int(f));
-            }
-            break;
-        case KW_TYPE_UINT16: kw_build_u16(b, (uint16_t)default_int(f)); break;
-        case KW_TYPE_INT32: kw_build_i32(b, (int32_t)default_int(f)); break;
-        case KW_TYPE_INT64: kw_build_i64(b, default_int(f)); break;
-        case KW_TYPE_FLOAT64: kw_build_f64(b, 0.0); break;
-        case KW_TYPE_UUID: {
-            kw_uuid z;
-            memset(&z, 0, sizeof z);
-            kw_build_uuid(b, &z);
-            break;
-        }
-        case KW_TYPE_STRING: {
-            kw_slice sl = {(const uint8_t *)"", 0};
-            if (nullable)
-                sl.ptr = NULL;
-            if (flex)
-                nullable ? kw_build_compact_nullable_string(b, sl) : kw_build_compact_string(b, sl);
-            else
-                nullable ? kw_build_nullable_string(b, sl) : kw_build_string(b, sl);
-            break;
-        }
-        case KW_TYPE_BYTES:
-        case KW_TYPE_RECORDS: {
-            kw_slice sl = {(const uint8_t *)"", 0};
-            if (nullable)
-                sl.ptr = NULL;
-            if (flex)
-                nullable ? kw_build_compact_nullable_bytes(b, sl) : kw_build_compact_bytes(b, sl);
-            else
-                nullable ? kw_build_nullable_bytes(b, sl) : kw_build_bytes(b, sl);
-            break;
-        }
-        case KW_TYPE_STRUCT:
-            if (nullable) {
-                kw_build_i8(b, -1);
-            } else if (f->sub) {
-                write_default_struct(b, f->sub, v, flexible, error, false, had_error, depth + 1);
-            }
-            break;
-        }
-    }
-}
-
+/* tests/test_broker_api.c builds its default requests with this. */
 bool bk_build_default_message(kw_builder *b, const kw_message_info *m, int16_t version,
                               int16_t error)
 {
-    if (!m || !m->root)
-        return false;
-    bool had_error = false;
-    bool flexible = m->first_flexible >= 0 && version >= m->first_flexible;
-    write_default_struct(b, m->root, version, flexible, error, true, &had_error, 0);
-    return had_error;
-}
-
-bool bk_build_error_response(kw_builder *b, int16_t api_key, int16_t version, int16_t error)
-{
-    return bk_build_default_message(b, kw_message_for_api(api_key, true), version, error);
+    kw_build_default_message(b, m, version, error);
+    return kw_message_has_error_code(m, version);
 }
 
 /* ---- ApiVersions ------------------------------------------------------------------------------ */
@@ -271,6 +174,7 @@ static void api_versions_unsupported(bk_req *req)
 bk_result bk_dispatch(bk_req *req)
 {
     bk_broker *br = req->br;
+    size_t frame = kw_build_response_frame_begin(req->out);
     kw_reader r;
     kw_reader_init(&r, req->frame, req->frame_len);
     kw_error herr;
@@ -281,9 +185,11 @@ bk_result bk_dispatch(bk_req *req)
             !version_served(req->br, KW_API_API_VERSIONS, req->hdr.api_version)) {
             req->hdr.correlation_id = (int32_t)kw_load_be32(req->frame + 4);
             api_versions_unsupported(req);
-            kw_build_i32(req->out, req->hdr.correlation_id);
-            kw_build_length_i32(req->out, 0);
-            return kw_builder_error(req->out) == KW_OK ? BK_RESPOND : BK_CLOSE;
+            return kw_build_response_frame_end(req->out, frame, KW_API_API_VERSIONS,
+                                               req->hdr.api_version,
+                                               req->hdr.correlation_id) == KW_OK
+                       ? BK_RESPOND
+                       : BK_CLOSE;
         }
         if (!req->resumed)
             bk_log_msg("%s: request header: %s at byte %zu (api key %d), closing",
@@ -295,7 +201,6 @@ bk_result bk_dispatch(bk_req *req)
     req->version = req->hdr.api_version;
     req->body = r;
     int16_t key = req->hdr.api_key;
-    int response_header = kw_response_header_version(key, req->version);
     bk_result res;
     if (!version_served(req->br, key, req->version)) {
         if (key != KW_API_API_VERSIONS) {
@@ -304,25 +209,21 @@ bk_result bk_dispatch(bk_req *req)
                        (int)req->version);
             return BK_CLOSE;
         }
-        api_versions_unsupported(req);
-        response_header = 0;
+        api_versions_unsupported(req); /* ApiVersions' response header is v0 at any version */
         res = BK_RESPOND;
     } else {
         handler_fn fn = handler_for(key);
         if (fn) {
             res = fn(req);
         } else {
-            bk_build_error_response(req->out, key, req->version, BK_UNSUPPORTED_VERSION);
+            kw_build_error_response(req->out, key, req->version, BK_UNSUPPORTED_VERSION);
             res = BK_RESPOND;
         }
     }
     if (res != BK_RESPOND)
         return res;
-    if (response_header == 1)
-        kw_build_uvarint(req->out, 0);
-    kw_build_i32(req->out, req->hdr.correlation_id);
-    kw_build_length_i32(req->out, 0);
-    if (kw_builder_error(req->out) != KW_OK) {
+    if (kw_build_response_frame_end(req->out, frame, key, req->version,
+                                    req->hdr.correlation_id) != KW_OK) {
         bk_log_msg("%s: %s v%d response could not be built: %s", req->conn ? req->conn->peer : "?",
                    kw_api_lookup(key)->name, (int)req->version,
                    kw_err_name(kw_builder_error(req->out)));
@@ -338,11 +239,12 @@ bk_result bk_reply_decode_error(bk_req *req, const kw_decode_error *err)
     kw_decode_error_format(err, text, sizeof text);
     bk_log_msg("%s: %s", req->conn ? req->conn->peer : "?", text);
     req->br->stats.decode_errors++;
-    kw_builder_reset(req->out);
+    kw_builder_reset(req->out); /* bk_dispatch began the frame on the empty builder */
     int16_t code = kw_err_kafka_code(err->code);
     if (code == -1)
         code = BK_INVALID_REQUEST;
-    if (!bk_build_error_response(req->out, req->hdr.api_key, req->version, code))
+    if (!kw_message_has_error_code(kw_message_for_api(req->hdr.api_key, true), req->version))
         return BK_CLOSE;
+    kw_build_error_response(req->out, req->hdr.api_key, req->version, code);
     return BK_RESPOND;
 }
