@@ -39,7 +39,7 @@ static void usage(FILE *to)
             "                            lowered to what the open-file limit allows)\n"
             "  --max-partitions-per-request N  partitions one CreateTopics, CreatePartitions\n"
             "                            or auto-creating Metadata request may create\n"
-            "                            (default 1000)\n"
+            "                            (default 100: each costs some ms of the loop)\n"
             "  --queued-max-request-bytes N  request bytes all connections together may\n"
             "                            buffer beyond their first 64 KiB; a large frame\n"
             "                            waits for room (default 128 MiB; -1: no limit)\n"

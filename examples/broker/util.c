@@ -32,7 +32,7 @@ void bk_config_default(bk_config *cfg)
     cfg->write_timeout_ms = 60000;
     cfg->max_connections = 4096;
     cfg->max_partitions = 10000;
-    cfg->max_partitions_per_request = 1000;
+    cfg->max_partitions_per_request = 100;
     cfg->group_initial_rebalance_delay_ms = 3000;
     cfg->group_min_session_timeout_ms = 6000;
     cfg->group_max_session_timeout_ms = 1800000;

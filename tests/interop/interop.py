@@ -46,6 +46,16 @@ hostile    --max-frame-bytes 1 MiB: while confluent-kafka-python (else kcat)
            (200 MB; 600 MB when the broker is built with AddressSanitizer,
            whose shadow memory and quarantine count in RSS).
 
+limits     the broker under an open-file limit of 1,024 and
+           --queued-max-request-bytes 16 MiB while confluent-kafka-python (else
+           kcat, kafka-python) runs a 3,000-message round trip: six Metadata
+           requests naming 2,000 new topics each create at most 100 each and
+           only what the open-file limit allows in all, ten connections each sending 8 MB of a 12 MB frame
+           grow its VmRSS by less than the budget plus 24 MB (64 MB under
+           AddressSanitizer), the client
+           passes, and the broker stops cleanly, leaves no half-created topic
+           and starts again on its data directory serving the topics there.
+
 old-formats kafka-python pinned to old protocol versions: producers at
            api_version (0, 9) (magic 0), (0, 10, 0) (magic 1, gzip) and its
            newest write to one partition, readers at (0, 9), (0, 10, 0),
@@ -65,7 +75,9 @@ import os
 import re
 import select
 import shutil
+import struct
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -261,7 +273,8 @@ def small_segments(exe):
 
 
 class Broker:
-    def __init__(self, exe, data_dir, args, logdir, name="broker"):
+    def __init__(self, exe, data_dir, args, logdir, name="broker", nofile=None):
+        self.nofile = nofile  # an open-file limit (soft and hard) for the broker, or None
         self.exe = exe
         self.data_dir = data_dir
         self.args = list(args)
@@ -287,8 +300,12 @@ class Broker:
             env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=32").lstrip(":")
         argv = [self.exe, "--listen", "127.0.0.1:%d" % want, "--data-dir", self.data_dir] + self.args
         log("%s: %s" % (self.name, " ".join(argv)))
+        limit = None
+        if self.nofile:
+            import resource
+            limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))  # noqa: E731
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err,
-                                     stdin=subprocess.DEVNULL, env=env)
+                                     stdin=subprocess.DEVNULL, env=env, preexec_fn=limit)
         err.close()
         _procs.append(self.proc)
         t0 = time.time()
@@ -674,14 +691,49 @@ def t_crash(a):
     return checks.finish()
 
 
-def t_hostile(a):
-    client = None
-    for c in ("confluent-kafka-python", "kcat"):
+def client_beside(client, b, attack, topic, count, timeout):
+    """Runs attack() while client does a round trip of count messages on topic, sampling the
+    broker's VmRSS every 50 ms. Returns (the client's (status, output), peak VmRSS in kB)."""
+    peak = [b.status("VmRSS") or 0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            v = b.status("VmRSS")
+            if v is not None and v > peak[0]:
+                peak[0] = v
+            stop.wait(0.05)
+
+    results = {}
+
+    def client_run():
+        results["client"] = run_proc(
+            client_command(client) + ["--bootstrap", b.bootstrap, "--topic", topic,
+                                      "--count", str(count), "--partitions", "3",
+                                      "--timeout", "40"], timeout, client)
+
+    threads = [threading.Thread(target=sample, daemon=True), threading.Thread(target=attack),
+               threading.Thread(target=client_run)]
+    t0 = time.time()
+    for t in threads:
+        t.start()
+    for t in threads[1:]:
+        t.join()
+    stop.set()
+    threads[0].join()
+    log("attack and client run took %.1f s" % (time.time() - t0))
+    return results.get("client", (None, "")), peak[0]
+
+
+def first_client(*names):
+    for c in names:
         if client_command(c):
-            client = c
-            break
-    if client is None:
-        skip("neither confluent-kafka-python nor kcat is installed")
+            return c
+    skip("none of %s is installed" % ", ".join(names))
+
+
+def t_hostile(a):
+    client = first_client("confluent-kafka-python", "kcat")
     checks = Checks("hostile")
     wd = Workdir("hostile")
     max_frame = 1 << 20
@@ -695,18 +747,6 @@ def t_hostile(a):
     base_socks = b.sockets()
     base_rss = b.status("VmRSS")
     log("baseline: %s open sockets, VmRSS %s kB" % (base_socks, base_rss))
-    peak = [base_rss or 0]
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            v = b.status("VmRSS")
-            if v is not None and v > peak[0]:
-                peak[0] = v
-            stop.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
     results = {}
 
     def hostile():
@@ -715,26 +755,13 @@ def t_hostile(a):
              "--max-frame-bytes", str(max_frame), "--connections", "200", "--rounds", "2",
              "--time-limit", "60"], 120, "hostile.py")
 
-    def client_run():
-        results["client"] = run_proc(
-            client_command(client) + ["--bootstrap", b.bootstrap, "--topic", "alongside",
-                                      "--count", "3000", "--partitions", "3", "--timeout", "40"],
-            150, client)
-
-    th = [threading.Thread(target=hostile), threading.Thread(target=client_run)]
-    t0 = time.time()
-    for t in th:
-        t.start()
-    for t in th:
-        t.join()
-    log("hostile run and client run took %.1f s" % (time.time() - t0))
+    (crc, cout), peak = client_beside(client, b, hostile, "alongside", 3000, 150)
     alive = b.alive()
     checks.check("broker still running after the hostile connections", alive)
     rc, out = results.get("hostile", (None, ""))
     checks.check("valid requests among the hostile ones answered (slow, pipelined)", rc == 0,
                  last_line(out))
-    rc, out = results.get("client", (None, ""))
-    checks.check("%s round trip of 3,000 messages alongside" % client, rc == 0, last_line(out))
+    checks.check("%s round trip of 3,000 messages alongside" % client, crc == 0, last_line(cout))
     if alive:
         ok, detail = api_versions_ok(b)
         checks.check("broker answers ApiVersions afterwards", ok, detail)
@@ -758,9 +785,7 @@ def t_hostile(a):
                          ends.get(0, 0) == 0, "end offset %s, errors %s" % (ends.get(0), errs))
         except (OSError, kproto.ProtocolError) as e:
             checks.check("no corrupt batch appended (topic 'hostile' empty or absent)", False, str(e))
-    stop.set()
-    sampler.join()
-    peak_mb = peak[0] / 1024.0
+    peak_mb = peak / 1024.0
     log("peak VmRSS %.1f MB (baseline %.1f MB, limit %d MB%s)"
         % (peak_mb, (base_rss or 0) / 1024.0, limit_mb, ", AddressSanitizer build" if asan else ""))
     checks.check("peak RSS under %d MB" % limit_mb, peak_mb < limit_mb, "%.1f MB" % peak_mb)
@@ -773,9 +798,149 @@ def t_hostile(a):
     return checks.finish()
 
 
+def metadata_auto_create(b, names):
+    """Metadata v4 naming every topic of names, auto-creation allowed: {error code: count}."""
+    body = kproto.arr(names, kproto.s16) + b"\x01"
+    with kproto.Conn(b.host, b.port, timeout=60) as c:
+        r = c.call(kproto.API_METADATA, 4, body)
+    r.i32()  # throttle
+    r.array(lambda: (r.i32(), r.string(), r.i32(), r.string()))
+    r.string()
+    r.i32()
+
+    def part():
+        r.i16(), r.i32(), r.i32()
+        r.array(r.i32), r.array(r.i32)
+        return None
+
+    counts = {}
+
+    def top():
+        err, _name, _internal = r.i16(), r.string(), r.i8()
+        r.array(part)
+        counts[err] = counts.get(err, 0) + 1
+
+    r.array(top)
+    return counts
+
+
+def topic_dirs(data_dir):
+    """Names of the topics whose partition directories are in data_dir, and staging leftovers."""
+    names, staging = set(), 0
+    for e in os.listdir(data_dir):
+        if e.startswith("creating~"):
+            staging += 1
+        elif not e.startswith("__") and re.match(r"^(.+)-\d+$", e):
+            names.add(re.match(r"^(.+)-\d+$", e).group(1))
+    return names, staging
+
+
+def t_limits(a):
+    """What limits hold while an attacker works beside a real client (see the docstring)."""
+    client = first_client("confluent-kafka-python", "kcat", "kafka-python")
+    checks = Checks("limits")
+    wd = Workdir("limits")
+    nofile = 1024
+    budget = 16 << 20
+    frame = 12 << 20
+    args = ["--partitions", "1", "--max-frame-bytes", str(16 << 20)]
+    if broker_supports(a.broker, "--queued-max-request-bytes"):  # else the test shows why
+        args += ["--queued-max-request-bytes", str(budget)]
+    b = Broker(a.broker, wd.sub("data"), args, wd.path, nofile=nofile)
+    if not checks.check("broker starts with an open-file limit of %d" % nofile, b.start()):
+        return checks.finish()
+    time.sleep(0.3)
+    base_rss = b.status("VmRSS") or 0
+    created = {}
+    errors = []
+
+    def attack():
+        # the client's topic first, as in a deployment where topics exist before the attack
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with kproto.Conn(b.host, b.port) as c:
+                    if c.partitions("beside"):
+                        break
+            except (OSError, kproto.ProtocolError):
+                time.sleep(0.1)
+        # ten connections each sending 8 MB of a 12 MB frame, held open during what follows
+        socks = []
+        try:
+            head = struct.pack(">i", frame) + struct.pack(">hhi", 0, 7, 1) + kproto.s16("x")
+            chunk = head + bytes(8 << 20)
+            for _ in range(10):
+                s = socket.create_connection((b.host, b.port), timeout=10)
+                s.setblocking(False)
+                socks.append([s, 0])
+            deadline = time.time() + 8
+            while time.time() < deadline and any(sent < len(chunk) for _, sent in socks):
+                for entry in socks:
+                    s, sent = entry
+                    if sent < len(chunk):
+                        try:
+                            entry[1] += s.send(chunk[sent:sent + (1 << 20)])
+                        except (BlockingIOError, InterruptedError):
+                            pass
+                time.sleep(0.01)
+            # unauthenticated Metadata requests naming 2,000 new topics each, six times
+            for round_ in range(6):
+                names = ["flood-%d-%d" % (round_, i) for i in range(2000)]
+                for code, n in metadata_auto_create(b, names).items():
+                    created[code] = created.get(code, 0) + n
+            time.sleep(2)  # while the client works
+        except (OSError, kproto.ProtocolError) as e:
+            errors.append("attack: %s" % e)
+        finally:
+            for s, _ in socks:
+                s.close()
+
+    (crc, cout), peak = client_beside(client, b, attack, "beside", 3000, 150)
+    checks.check("no attacker error", not errors, "; ".join(errors))
+    checks.check("%s round trip of 3,000 messages beside the attacker" % client, crc == 0,
+                 last_line(cout))
+    made = created.get(5, 0)  # LEADER_NOT_AVAILABLE: being created
+    # at most 100 a request (--max-partitions-per-request), and in all no more than the
+    # open-file limit leaves after the broker's reserve for connections (an eighth, at least 64)
+    room = (nofile - max(64, nofile // 8)) // 2
+    checks.check("the Metadata flood created topics within the open-file limit",
+                 0 < made <= room, "%d created of 12,000 named, room for %d (%s)"
+                 % (made, room, created))
+    growth_mb = (peak - base_rss) / 1024.0
+    slack_mb = 64 if is_asan(a.broker) else 24  # AddressSanitizer's quarantine counts in RSS
+    checks.check("buffered partial frames stay within --queued-max-request-bytes",
+                 growth_mb < (budget >> 20) + slack_mb, "VmRSS grew %.1f MB (budget %d MB, "
+                 "slack %d MB; 10 x 8 MB without the budget)" % (growth_mb, budget >> 20, slack_mb))
+    alive = b.alive()
+    checks.check("broker still running", alive)
+    if alive:
+        ok, detail = api_versions_ok(b)
+        checks.check("broker answers ApiVersions afterwards", ok, detail)
+        rc = b.stop()
+        checks.check("broker exits 0 on SIGTERM", rc == 0, "status %s" % rc)
+    names, staging = topic_dirs(b.data_dir)
+    checks.check("no half-created topic left on disk", staging == 0, "%d staging dirs" % staging)
+    checks.check("broker starts again on its data directory, same open-file limit", b.start())
+    if b.alive():
+        try:
+            with kproto.Conn(b.host, b.port) as c:
+                missing = [n for n in sorted(names)[:50] if not c.partitions(n)]
+            checks.check("topics on disk are served after the restart", not missing,
+                         "%d of %d topic directories checked, missing %s"
+                         % (min(50, len(names)), len(names), missing[:5]))
+        except (OSError, kproto.ProtocolError) as e:
+            checks.check("topics on disk are served after the restart", False, str(e))
+        b.stop()
+    if checks.failed:
+        b.dump_log(60)
+    wd.done(not checks.failed)
+    return checks.finish()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("test", choices=["roundtrip", "restart", "crash", "hostile", "old-formats"])
+    ap.add_argument("test", choices=["roundtrip", "restart", "crash", "hostile", "old-formats",
+                                     "limits"])
     ap.add_argument("--broker", required=True, help="path of kwire-broker")
     ap.add_argument("--segcheck", default=None, help="path of segcheck")
     ap.add_argument("--client", choices=["kcat", "confluent-kafka-python", "kafka-python", "kafkajs"])
@@ -787,7 +952,7 @@ def main():
     if a.test == "roundtrip" and not a.client:
         ap.error("roundtrip needs --client")
     return {"roundtrip": t_roundtrip, "restart": t_restart, "crash": t_crash,
-            "hostile": t_hostile, "old-formats": t_old_formats}[a.test](a)
+            "hostile": t_hostile, "old-formats": t_old_formats, "limits": t_limits}[a.test](a)
 
 
 if __name__ == "__main__":
