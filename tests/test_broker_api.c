@@ -1041,7 +1041,7 @@ static int16_t metadata_topic_errors(bh_conn *c, int n, const char *prefix, int1
     }
     kw_metadata_request rq;
     memset(&rq, 0, sizeof rq);
-    rq.topics = kw_array_of(mt, (size_t)n);
+    rq.topics = kw_array_of(mt, n);
     rq.allow_auto_topic_creation = true;
     bh_send(&h, c, KW_API_METADATA, 12, &rq);
     bh_resp r;
