@@ -29,6 +29,9 @@ import kwimport  # noqa: E402
 
 SKIP = 77
 MAX_ERRORS_PER_MESSAGE = 25
+# Data entries whose Kafka schemas live in the group coordinator's module, which the reference
+# snapshots do not hold: checked when a snapshot has them, otherwise only counted.
+NOT_IN_REFERENCE = {'OffsetCommitKey', 'OffsetCommitValue', 'GroupMetadataKey'}
 
 
 def self_test():
@@ -123,9 +126,12 @@ def main(argv):
 
     # Compare message by message, with the importer's report.
     counts = {'request': 0, 'response': 0}
-    others = removed = 0
+    others = removed = unchecked = 0
     for identity in sorted(set(union) | set(by_identity), key=str):
         ref, d = union.get(identity), by_identity.get(identity)
+        if ref is None and d.name in NOT_IN_REFERENCE:
+            unchecked += 1
+            continue
         if ref is None:
             failed += 1
             problems.append(('FAIL %s' % d.name, ['%s: not in the reference' % d.where]))
@@ -165,6 +171,9 @@ def main(argv):
     print('defs: %d api keys (%d removed by the newest snapshot, kept for older clients), '
           '%d request versions, %d response versions, %d other messages checked' %
           (len(ref_keys & api_keys), removed // 2, counts['request'], counts['response'], others))
+    if unchecked:
+        print('defs: %d data entries not in the reference, not checked: %s' %
+              (unchecked, ', '.join(sorted(NOT_IN_REFERENCE))))
     for title, errs in problems:
         print(title)
         for e in errs[:MAX_ERRORS_PER_MESSAGE]:
