@@ -340,3 +340,173 @@ Test(broker_groups, a_closed_connection_does_not_leave_a_dangling_join)
     free(idb);
     bh_disconnect(&h, &a);
 }
+
+/* ---- __consumer_offsets records ----------------------------------------------------------- */
+
+/* Records as kwire-broker wrote them before their keys and values came from
+ * lib/defs/consumer_offsets.kwdef: group "g", topic "t", partition 1, offset 21, leader epoch 5,
+ * metadata "meta", commit timestamp 1700000000000; the int16 in front is the version. */
+static const uint8_t offset_key_v1[] = {0x00, 0x01, 0x00, 0x01, 'g', 0x00, 0x01, 't',
+                                        0x00, 0x00, 0x00, 0x01};
+static const uint8_t offset_value_v3[] = {0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                          0x00, 0x15, 0x00, 0x00, 0x00, 0x05, 0x00, 0x04,
+                                          'm',  'e',  't',  'a',  0x00, 0x00, 0x01, 0x8b,
+                                          0xcf, 0xe5, 0x68, 0x00};
+static const uint8_t group_key_v2[] = {0x00, 0x02, 0x00, 0x01, 'g'};
+/* What older Kafka wrote: key v0, value v1 (offset 33, no metadata, expire timestamp). */
+static const uint8_t offset_key_v0[] = {0x00, 0x00, 0x00, 0x01, 'g', 0x00, 0x01, 't',
+                                        0x00, 0x00, 0x00, 0x01};
+static const uint8_t offset_value_v1[] = {0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                          0x00, 0x21, 0x00, 0x00, 0x00, 0x00, 0x01, 0x8b,
+                                          0xcf, 0xe5, 0x68, 0x00, 0x00, 0x00, 0x01, 0x8b,
+                                          0xd0, 0x00, 0x00, 0x00};
+
+#define SLICE_OF(a) ((kw_slice){(a), sizeof(a)})
+
+static void assert_bytes(const uint8_t *got, size_t got_len, const uint8_t *want, size_t want_len,
+                         const char *what)
+{
+    cr_assert_eq(got_len, want_len, "%s: %zu bytes, want %zu", what, got_len, want_len);
+    for (size_t i = 0; i < want_len; i++)
+        cr_assert_eq(got[i], want[i], "%s: byte %zu is 0x%02x, want 0x%02x", what, i, got[i], want[i]);
+}
+
+/* The version in front of a record key or value, then a reader over the rest. */
+static int16_t record_version(kw_reader *r, const uint8_t *p, size_t n)
+{
+    kw_reader_init(r, p, n);
+    return kw_read_i16(r);
+}
+
+Test(broker_groups, consumer_offsets_records_decode_and_reencode_to_the_same_bytes)
+{
+    uint8_t buf[128];
+    kw_builder b;
+    kw_reader r;
+
+    cr_assert_eq(record_version(&r, offset_key_v1, sizeof offset_key_v1), 1, "key version");
+    kw_offset_commit_key k;
+    cr_assert_eq(kw_offset_commit_key_decode(&r, 1, &k, NULL), KW_OK, "OffsetCommitKey v1 decodes");
+    cr_assert(bk_slice_eqs(k.group, "g") && bk_slice_eqs(k.topic, "t"), "key group and topic");
+    cr_assert_eq(k.partition, 1, "key partition");
+    cr_assert_eq(kw_reader_remaining(&r), 0, "key: nothing after the partition");
+    kw_builder_init(&b, buf, sizeof buf, NULL, 0);
+    cr_assert_eq(kw_offset_commit_key_encode(&b, 1, &k), KW_OK, "key encodes");
+    kw_build_i16(&b, 1);
+    assert_bytes(kw_builder_contiguous(&b), kw_builder_size(&b), offset_key_v1, sizeof offset_key_v1,
+                 "OffsetCommitKey v1");
+
+    cr_assert_eq(record_version(&r, offset_value_v3, sizeof offset_value_v3), 3, "value version");
+    kw_offset_commit_value v;
+    cr_assert_eq(kw_offset_commit_value_decode(&r, 3, &v, NULL), KW_OK, "OffsetCommitValue v3 decodes");
+    cr_assert_eq(v.offset, 21, "value offset");
+    cr_assert_eq(v.leader_epoch, 5, "value leader_epoch");
+    cr_assert(bk_slice_eqs(v.metadata, "meta"), "value metadata");
+    cr_assert_eq(v.commit_timestamp, 1700000000000, "value commit_timestamp");
+    cr_assert_eq(kw_reader_remaining(&r), 0, "value: nothing after the commit timestamp");
+    kw_builder_init(&b, buf, sizeof buf, NULL, 0);
+    cr_assert_eq(kw_offset_commit_value_encode(&b, 3, &v), KW_OK, "value encodes");
+    kw_build_i16(&b, 3);
+    assert_bytes(kw_builder_contiguous(&b), kw_builder_size(&b), offset_value_v3,
+                 sizeof offset_value_v3, "OffsetCommitValue v3");
+
+    cr_assert_eq(record_version(&r, offset_value_v1, sizeof offset_value_v1), 1, "v1 value version");
+    cr_assert_eq(kw_offset_commit_value_decode(&r, 1, &v, NULL), KW_OK, "OffsetCommitValue v1 decodes");
+    cr_assert_eq(v.offset, 33, "v1 offset");
+    cr_assert_eq(v.leader_epoch, -1, "v1 has no leader epoch: the default");
+    cr_assert_eq(v.metadata.len, 0, "v1 metadata");
+    cr_assert_eq(v.expire_timestamp, 1700000000000 + 0x1a9800, "v1 expire_timestamp");
+    kw_builder_init(&b, buf, sizeof buf, NULL, 0);
+    cr_assert_eq(kw_offset_commit_value_encode(&b, 1, &v), KW_OK, "v1 value encodes");
+    kw_build_i16(&b, 1);
+    assert_bytes(kw_builder_contiguous(&b), kw_builder_size(&b), offset_value_v1,
+                 sizeof offset_value_v1, "OffsetCommitValue v1");
+
+    cr_assert_eq(record_version(&r, group_key_v2, sizeof group_key_v2), 2, "group key version");
+    kw_group_metadata_key gk;
+    cr_assert_eq(kw_group_metadata_key_decode(&r, 2, &gk, NULL), KW_OK, "GroupMetadataKey v2 decodes");
+    cr_assert(bk_slice_eqs(gk.group, "g"), "group key group");
+    kw_builder_init(&b, buf, sizeof buf, NULL, 0);
+    cr_assert_eq(kw_group_metadata_key_encode(&b, 2, &gk), KW_OK, "group key encodes");
+    kw_build_i16(&b, 2);
+    assert_bytes(kw_builder_contiguous(&b), kw_builder_size(&b), group_key_v2, sizeof group_key_v2,
+                 "GroupMetadataKey v2");
+}
+
+typedef struct last_record {
+    uint8_t key[64], value[64];
+    size_t key_len, value_len;
+    bool value_null;
+    size_t n;
+} last_record;
+
+static int keep_last_record(void *ctx, const kw_record_batch *batch)
+{
+    last_record *l = ctx;
+    kw_record_iter it;
+    kw_record rec;
+    kw_record_iter_init(&it, batch);
+    while (kw_record_iter_next(&it, &rec) == 1) {
+        cr_assert_leq(rec.key.len, sizeof l->key, "record key fits");
+        cr_assert_leq(rec.value.len, sizeof l->value, "record value fits");
+        memcpy(l->key, rec.key.ptr, rec.key.len);
+        l->key_len = rec.key.len;
+        l->value_null = rec.value.ptr == NULL;
+        if (rec.value.ptr)
+            memcpy(l->value, rec.value.ptr, rec.value.len);
+        l->value_len = rec.value.len;
+        l->n++;
+    }
+    return 0;
+}
+
+static void append_record(kw_slice key, kw_slice value)
+{
+    bk_rec rec = {key, value};
+    size_t len;
+    uint8_t *batch = bk_batch_build(&rec, 1, 1700000000000, &len);
+    cr_assert(batch, "batch built");
+    cr_assert_eq(bk_log_append(&h.br.offsets_log, batch, len, 0), 0, "batch appended");
+    free(batch);
+}
+
+Test(broker_groups, consumer_offsets_records_keep_their_bytes_and_old_logs_load)
+{
+    /* what the broker writes now is byte for byte what it wrote before */
+    bk_group *g = bk_group_get(&h.br, bk_cstr("g"), true);
+    cr_assert(g, "group");
+    char topic[] = "t", meta[] = "meta";
+    bk_offset_entry e = {topic, 1, 21, 5, meta, 1700000000000};
+    cr_assert_eq(bk_offsets_store(&h.br, g, &e, 1), 0, "stored");
+    last_record l;
+    memset(&l, 0, sizeof l);
+    cr_assert_eq(bk_log_for_each_batch(&h.br.offsets_log, keep_last_record, &l), 0, "log read");
+    cr_assert_eq(l.n, 1, "one record");
+    assert_bytes(l.key, l.key_len, offset_key_v1, sizeof offset_key_v1, "stored key");
+    assert_bytes(l.value, l.value_len, offset_value_v3, sizeof offset_value_v3, "stored value");
+    cr_assert_eq(bk_offsets_delete_group(&h.br, g), 0, "group deleted");
+    memset(&l, 0, sizeof l);
+    cr_assert_eq(bk_log_for_each_batch(&h.br.offsets_log, keep_last_record, &l), 0, "log read");
+    assert_bytes(l.key, l.key_len, group_key_v2, sizeof group_key_v2, "group deletion key");
+    cr_assert(l.value_null, "group deletion: a null value");
+
+    /* a log holding records of every version written so far loads */
+    append_record(SLICE_OF(offset_key_v1), SLICE_OF(offset_value_v3));
+    bh_close(&h);
+    cr_assert(bh_open(&h), "reopen");
+    bh_conn c = bh_connect(&h);
+    cr_assert_eq(fetch_offset(&c), 21, "key v1, value v3 after restart");
+    bh_disconnect(&h, &c);
+    append_record(SLICE_OF(offset_key_v0), SLICE_OF(offset_value_v1));
+    bh_close(&h);
+    cr_assert(bh_open(&h), "reopen");
+    c = bh_connect(&h);
+    cr_assert_eq(fetch_offset(&c), 33, "key v0, value v1 after restart");
+    bh_disconnect(&h, &c);
+    append_record(SLICE_OF(group_key_v2), (kw_slice){NULL, 0});
+    bh_close(&h);
+    cr_assert(bh_open(&h), "reopen");
+    c = bh_connect(&h);
+    cr_assert_eq(fetch_offset(&c), -1, "group key v2, null value: deleted after restart");
+    bh_disconnect(&h, &c);
+}
