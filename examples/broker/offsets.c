@@ -1,14 +1,12 @@
 /*
  * Committed group offsets, kept as Kafka keeps them: records in a log
- * (<data>/__consumer_offsets-0) whose keys and values use Kafka's own
- * formats:
- *   key   OffsetCommitKey v1: int16 1, string group, string topic, int32 partition
- *   value OffsetCommitValue v3: int16 3, int64 offset, int32 leader_epoch,
- *         string metadata, int64 commit_timestamp; null: the offset is deleted
- *   key   GroupMetadataKey v2: int16 2, string group; a null value deletes
- *         the group and its offsets
+ * (<data>/__consumer_offsets-0) whose keys and values are Kafka's own
+ * structures (lib/defs/consumer_offsets.kwdef), each behind its int16
+ * version: an OffsetCommitKey v1 with an OffsetCommitValue v3 (a null value
+ * deletes the offset), or a GroupMetadataKey v2 with a null value (deletes
+ * the group and its offsets). Replay reads every version Kafka defines.
  * Replayed on start; every commit is appended (and synced as --fsync says)
- * before the commit is acknowledged. The log is not compacted.
+ * before the commit is acknowledged.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,47 +15,22 @@
 
 #include "broker.h"
 
-typedef struct packer {
-    uint8_t *buf;
-    size_t len, cap;
-    bool failed;
-} packer;
+/* The versions written: those of the broker before these records came from lib/defs. */
+enum { OFFSET_KEY_VERSION = 1, OFFSET_VALUE_VERSION = 3, GROUP_KEY_VERSION = 2 };
 
-static void pack(packer *p, const void *data, size_t n)
+/* A record key or value is its int16 version in front of the structure: b holds the
+ * structure; the result is a malloc'd copy (NULL on failure), and b is empty again. */
+static uint8_t *take_record_part(kw_builder *b, int16_t version, size_t *len)
 {
-    if (p->failed)
-        return;
-    if (p->cap - p->len < n) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        while (cap - p->len < n)
-            cap *= 2;
-        uint8_t *b = realloc(p->buf, cap);
-        if (!b) {
-            p->failed = true;
-            return;
-        }
-        p->buf = b;
-        p->cap = cap;
+    kw_build_i16(b, version);
+    *len = kw_builder_size(b);
+    uint8_t *p = kw_builder_error(b) == KW_OK ? malloc(*len) : NULL;
+    if (p && kw_builder_copy_out(b, p, *len) != *len) {
+        free(p);
+        p = NULL;
     }
-    memcpy(p->buf + p->len, data, n);
-    p->len += n;
-}
-
-static void pack_be(packer *p, uint64_t v, unsigned n)
-{
-    uint8_t b[8];
-    for (unsigned i = 0; i < n; i++)
-        b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-    pack(p, b, n);
-}
-
-static void pack_string(packer *p, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > INT16_MAX)
-        n = INT16_MAX;
-    pack_be(p, n, 2);
-    pack(p, s, n);
+    kw_builder_reset(b);
+    return p;
 }
 
 static int append(bk_broker *br, bk_rec *recs, size_t n)
@@ -78,58 +51,62 @@ int bk_offsets_store(bk_broker *br, bk_group *g, const bk_offset_entry *e, size_
     if (n == 0)
         return 0;
     bk_rec *recs = calloc(n, sizeof *recs);
-    packer *keys = calloc(n, sizeof *keys), *values = calloc(n, sizeof *values);
+    uint8_t **parts = calloc(2 * n, sizeof *parts);
     int rc = -1;
-    if (!recs || !keys || !values)
+    kw_builder b;
+    kw_builder_init_growable(&b, 4096);
+    if (!recs || !parts)
         goto out;
     bool failed = false;
-    for (size_t i = 0; i < n; i++) {
-        pack_be(&keys[i], 1, 2);
-        pack_string(&keys[i], g->id);
-        pack_string(&keys[i], e[i].topic);
-        pack_be(&keys[i], (uint32_t)e[i].partition, 4);
-        pack_be(&values[i], 3, 2);
-        pack_be(&values[i], (uint64_t)e[i].offset, 8);
-        pack_be(&values[i], (uint32_t)e[i].leader_epoch, 4);
-        pack_string(&values[i], e[i].metadata ? e[i].metadata : "");
-        pack_be(&values[i], (uint64_t)e[i].commit_ts, 8);
-        failed |= keys[i].failed || values[i].failed;
-        recs[i].key = (kw_slice){keys[i].buf, keys[i].len};
-        recs[i].value = (kw_slice){values[i].buf, values[i].len};
+    for (size_t i = 0; i < n && !failed; i++) {
+        kw_offset_commit_key key = {.group = bk_cstr(g->id),
+                                    .topic = bk_cstr(e[i].topic),
+                                    .partition = e[i].partition};
+        kw_offset_commit_value value = {.offset = e[i].offset,
+                                        .leader_epoch = e[i].leader_epoch,
+                                        .metadata = bk_cstr(e[i].metadata ? e[i].metadata : ""),
+                                        .commit_timestamp = e[i].commit_ts,
+                                        .expire_timestamp = -1};
+        kw_offset_commit_key_encode(&b, OFFSET_KEY_VERSION, &key);
+        parts[2 * i] = take_record_part(&b, OFFSET_KEY_VERSION, &recs[i].key.len);
+        kw_offset_commit_value_encode(&b, OFFSET_VALUE_VERSION, &value);
+        parts[2 * i + 1] = take_record_part(&b, OFFSET_VALUE_VERSION, &recs[i].value.len);
+        recs[i].key.ptr = parts[2 * i];
+        recs[i].value.ptr = parts[2 * i + 1];
+        failed = !parts[2 * i] || !parts[2 * i + 1];
     }
     if (!failed)
         rc = append(br, recs, n);
 out:
-    for (size_t i = 0; keys && values && i < n; i++) {
-        free(keys[i].buf);
-        free(values[i].buf);
-    }
-    free(keys);
-    free(values);
+    for (size_t i = 0; parts && i < 2 * n; i++)
+        free(parts[i]);
+    free(parts);
     free(recs);
+    kw_builder_free(&b);
     return rc;
 }
 
 int bk_offsets_delete_group(bk_broker *br, bk_group *g)
 {
-    packer k;
-    memset(&k, 0, sizeof k);
-    pack_be(&k, 2, 2);
-    pack_string(&k, g->id);
-    if (k.failed) {
-        free(k.buf);
+    kw_builder b;
+    kw_builder_init_growable(&b, 4096);
+    kw_group_metadata_key key = {.group = bk_cstr(g->id)};
+    kw_group_metadata_key_encode(&b, GROUP_KEY_VERSION, &key);
+    bk_rec rec = {{NULL, 0}, {NULL, 0}};
+    uint8_t *k = take_record_part(&b, GROUP_KEY_VERSION, &rec.key.len);
+    kw_builder_free(&b);
+    if (!k)
         return -1;
-    }
-    bk_rec rec = {{k.buf, k.len}, {NULL, 0}};
+    rec.key.ptr = k;
     int rc = append(br, &rec, 1);
-    free(k.buf);
+    free(k);
     return rc;
 }
 
 /* ---- replay ----------------------------------------------------------------------------- */
 
-static kw_slice take_string(kw_reader *r) { return kw_read_string(r); }
-
+/* Records this broker cannot read (other key versions, broken bytes) are skipped, as Kafka
+ * skips unknown ones. */
 static void replay_record(bk_broker *br, const kw_record *rec)
 {
     if (!rec->key.ptr)
@@ -137,29 +114,28 @@ static void replay_record(bk_broker *br, const kw_record *rec)
     kw_reader r;
     kw_reader_init(&r, rec->key.ptr, rec->key.len);
     int16_t kv = kw_read_i16(&r);
-    if (kv == 2) {
-        kw_slice group = take_string(&r);
-        if (!kw_reader_ok(&r) || rec->value.ptr)
+    if (!kw_reader_ok(&r))
+        return;
+    if (kv == GROUP_KEY_VERSION) {
+        kw_group_metadata_key key;
+        if (kw_group_metadata_key_decode(&r, kv, &key, NULL) != KW_OK || rec->value.ptr)
             return;
-        bk_group *g = bk_group_find(br, group);
+        bk_group *g = bk_group_find(br, key.group);
         if (g)
             while (g->noffsets)
                 bk_group_remove_offset(g, g->noffsets - 1);
         return;
     }
-    if (kv != 0 && kv != 1)
+    kw_offset_commit_key key;
+    if (kw_offset_commit_key_decode(&r, kv, &key, NULL) != KW_OK || key.group.len == 0)
         return;
-    kw_slice group = take_string(&r);
-    kw_slice topic = take_string(&r);
-    int32_t partition = kw_read_i32(&r);
-    if (!kw_reader_ok(&r) || group.len == 0)
-        return;
-    bk_group *g = bk_group_get(br, group, rec->value.ptr != NULL);
+    bk_group *g = bk_group_get(br, key.group, rec->value.ptr != NULL);
     if (!g)
         return;
     if (!rec->value.ptr) {
         for (size_t i = 0; i < g->noffsets; i++) {
-            if (g->offsets[i].partition == partition && bk_slice_eqs(topic, g->offsets[i].topic)) {
+            if (g->offsets[i].partition == key.partition &&
+                bk_slice_eqs(key.topic, g->offsets[i].topic)) {
                 bk_group_remove_offset(g, i);
                 break;
             }
@@ -169,22 +145,17 @@ static void replay_record(bk_broker *br, const kw_record *rec)
     kw_reader v;
     kw_reader_init(&v, rec->value.ptr, rec->value.len);
     int16_t vv = kw_read_i16(&v);
-    int64_t offset = kw_read_i64(&v);
-    int32_t epoch = -1;
-    if (vv == 3)
-        epoch = kw_read_i32(&v);
-    kw_slice metadata = take_string(&v);
-    int64_t ts = kw_read_i64(&v);
-    if (!kw_reader_ok(&v) || vv < 0 || vv > 3)
+    kw_offset_commit_value value;
+    if (!kw_reader_ok(&v) || kw_offset_commit_value_decode(&v, vv, &value, NULL) != KW_OK)
         return;
-    bk_offset_entry *e = bk_group_offset(g, topic, partition, true);
+    bk_offset_entry *e = bk_group_offset(g, key.topic, key.partition, true);
     if (!e)
         return;
-    e->offset = offset;
-    e->leader_epoch = epoch;
-    e->commit_ts = ts;
+    e->offset = value.offset;
+    e->leader_epoch = value.leader_epoch;
+    e->commit_ts = value.commit_timestamp;
     free(e->metadata);
-    e->metadata = bk_strndup(metadata.ptr, metadata.len);
+    e->metadata = bk_strndup(value.metadata.ptr, value.metadata.len);
 }
 
 typedef struct replay_ctx {
