@@ -6,6 +6,7 @@
  * scratch buffer on the stack, cap is the most they count, and *len the count.
  */
 #include "kwire/compress.h"
+#include "kwire/cursor.h"
 
 #include <limits.h>
 #include <string.h>
@@ -200,21 +201,13 @@ static size_t snappy_bound(size_t n)
            (rest ? 4 + snappy_max_compressed_length(rest) : 0);
 }
 
-static void store_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 static kw_err snappy_xerial_compress(kw_slice in, uint8_t *out, size_t cap, size_t *len)
 {
     if (cap < XERIAL_HEADER)
         return KW_ERR_NO_SPACE;
     memcpy(out, xerial_magic, 8);
-    store_be32(out + 8, 1);
-    store_be32(out + 12, 1);
+    kw_store_be32(out + 8, 1);
+    kw_store_be32(out + 12, 1);
     size_t at = XERIAL_HEADER;
     for (size_t done = 0; done < in.len;) {
         size_t n = in.len - done < XERIAL_BLOCK ? in.len - done : XERIAL_BLOCK;
@@ -225,7 +218,7 @@ static kw_err snappy_xerial_compress(kw_slice in, uint8_t *out, size_t cap, size
         if (snappy_compress((const char *)in.ptr + done, n, (char *)out + at + 4, &clen) !=
             SNAPPY_OK)
             return KW_ERR_NO_SPACE;
-        store_be32(out + at, (uint32_t)clen);
+        kw_store_be32(out + at, (uint32_t)clen);
         at += 4 + clen;
         done += n;
     }
