@@ -360,6 +360,11 @@ static const uint8_t offset_value_v1[] = {0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x
                                           0x00, 0x21, 0x00, 0x00, 0x00, 0x00, 0x01, 0x8b,
                                           0xcf, 0xe5, 0x68, 0x00, 0x00, 0x00, 0x01, 0x8b,
                                           0xd0, 0x00, 0x00, 0x00};
+/* Value v4, flexible (offset 44, leader epoch 6, metadata "m"): what newer Kafka may write. */
+static const uint8_t offset_value_v4[] = {0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                          0x00, 0x2c, 0x00, 0x00, 0x00, 0x06, 0x02, 'm',
+                                          0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00,
+                                          0x00};
 
 #define SLICE_OF(a) ((kw_slice){(a), sizeof(a)})
 
@@ -421,6 +426,18 @@ Test(broker_groups, consumer_offsets_records_decode_and_reencode_to_the_same_byt
     kw_build_i16(&b, 1);
     assert_bytes(kw_builder_contiguous(&b), kw_builder_size(&b), offset_value_v1,
                  sizeof offset_value_v1, "OffsetCommitValue v1");
+
+    cr_assert_eq(record_version(&r, offset_value_v4, sizeof offset_value_v4), 4, "v4 value version");
+    cr_assert_eq(kw_offset_commit_value_decode(&r, 4, &v, NULL), KW_OK, "OffsetCommitValue v4 decodes");
+    cr_assert_eq(v.offset, 44, "v4 offset");
+    cr_assert_eq(v.leader_epoch, 6, "v4 leader_epoch");
+    cr_assert(bk_slice_eqs(v.metadata, "m"), "v4 metadata");
+    cr_assert_eq(kw_reader_remaining(&r), 0, "v4: nothing after the tagged fields");
+    kw_builder_init(&b, buf, sizeof buf, NULL, 0);
+    cr_assert_eq(kw_offset_commit_value_encode(&b, 4, &v), KW_OK, "v4 value encodes");
+    kw_build_i16(&b, 4);
+    assert_bytes(kw_builder_contiguous(&b), kw_builder_size(&b), offset_value_v4,
+                 sizeof offset_value_v4, "OffsetCommitValue v4");
 
     cr_assert_eq(record_version(&r, group_key_v2, sizeof group_key_v2), 2, "group key version");
     kw_group_metadata_key gk;
@@ -502,6 +519,12 @@ Test(broker_groups, consumer_offsets_records_keep_their_bytes_and_old_logs_load)
     cr_assert(bh_open(&h), "reopen");
     c = bh_connect(&h);
     cr_assert_eq(fetch_offset(&c), 33, "key v0, value v1 after restart");
+    bh_disconnect(&h, &c);
+    append_record(SLICE_OF(offset_key_v1), SLICE_OF(offset_value_v4));
+    bh_close(&h);
+    cr_assert(bh_open(&h), "reopen");
+    c = bh_connect(&h);
+    cr_assert_eq(fetch_offset(&c), 44, "key v1, value v4 after restart");
     bh_disconnect(&h, &c);
     append_record(SLICE_OF(group_key_v2), (kw_slice){NULL, 0});
     bh_close(&h);
