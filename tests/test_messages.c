@@ -621,3 +621,107 @@ Test(messages, api_versions_neither_version_fits)
     kw_decode_error_format(&err, text, sizeof text);
     cr_assert(strstr(text, "ApiVersionsResponse v0 .api_keys") != NULL, "formatted: %s", text);
 }
+
+/* ---- KRaft metadata log framing ------------------------------------------------------------ */
+
+/* Every record type and version: framed in front of the record's own bytes, read back whole. */
+Test(messages, metadata_record_framing)
+{
+    size_t n;
+    const kw_message_info *const *all = kw_messages(&n);
+    static uint8_t buf[1 << 16], frame[1 << 16];
+    size_t records = 0, versions = 0;
+    for (size_t i = 0; i < n; i++) {
+        const kw_message_info *m = all[i];
+        if (m->kind != KW_MSG_RECORD)
+            continue;
+        records++;
+        cr_assert_eq(kw_message_for_record_type(m->api_key), m, "%s by its type", m->name);
+        for (int16_t v = m->versions.lo; v <= m->versions.hi; v++) {
+            kwt_synth w;
+            kwt_synth_init(&w, buf, sizeof buf, (uint64_t)m->api_key * 131 + (uint64_t)v,
+                           KWT_SYNTH_ALL_TAGS);
+            cr_assert(kwt_synth_message(&w, m, v), "%s v%d synthesized", m->name, v);
+            kw_reader r;
+            kw_reader_init(&r, buf, w.len);
+            kw_message msg;
+            kw_decode_error err;
+            cr_assert_eq(kw_message_decode(m, &r, v, &msg, &err), KW_OK, "%s v%d", m->name, v);
+            kw_builder b;
+            kw_builder_init(&b, frame, sizeof frame, NULL, 0);
+            cr_assert_eq(kw_build_metadata_record(&b, m, v, &msg.u), KW_OK, "%s v%d framed",
+                         m->name, v);
+            /* frame version 1, type and version: one varint byte each while under 128 */
+            cr_assert(m->api_key < 128 && v < 128);
+            const uint8_t *out = kw_builder_contiguous(&b);
+            size_t len = kw_builder_size(&b);
+            cr_assert_eq(len, w.len + 3, "%s v%d: %zu bytes", m->name, v, len);
+            cr_assert(out[0] == 1 && out[1] == m->api_key && out[2] == v, "%s v%d prefix", m->name,
+                      v);
+            cr_assert_eq(memcmp(out + 3, buf, w.len), 0, "%s v%d: the record's bytes", m->name, v);
+            kw_reader_init(&r, out, len);
+            kw_message back;
+            cr_assert_eq(kw_read_metadata_record(&r, &back, &err), KW_OK, "%s v%d read", m->name,
+                         v);
+            cr_assert_eq(back.info, m, "%s v%d: read as %s", m->name, v, back.info->name);
+            cr_assert_eq(kw_message_version(&back), v, "%s version", m->name);
+            versions++;
+        }
+    }
+    cr_assert_gt(records, 20, "%zu record types", records);
+    cr_log_info("metadata records: %zu types, %zu versions framed and read", records, versions);
+}
+
+Test(messages, metadata_record_frame_errors)
+{
+    /* a TopicRecord v0: name "t", a zero topic id, no tags */
+    uint8_t rec[3 + 2 + 16 + 1] = {1, 2, 0, 2, 't'};
+    kw_reader r;
+    kw_message msg;
+    kw_decode_error err;
+    kw_reader_init(&r, rec, sizeof rec);
+    cr_assert_eq(kw_read_metadata_record(&r, &msg, &err), KW_OK, "frame v1");
+    cr_assert_eq(msg.info, &kw_topic_record_info);
+    cr_assert_eq(msg.u.topic_record.name.len, 1);
+    rec[0] = 0;
+    kw_reader_init(&r, rec, sizeof rec);
+    cr_assert_eq(kw_read_metadata_record(&r, &msg, &err), KW_OK, "frame v0 is read too");
+    static const struct {
+        uint8_t at, value;
+        kw_err code;
+        size_t offset;
+        const char *path;
+    } bad[] = {
+        {0, 2, KW_ERR_UNSUPPORTED_VERSION, 0, "frame.version"},
+        {1, 120, KW_ERR_UNKNOWN_API_KEY, 1, "frame.type"},
+        {2, 9, KW_ERR_UNSUPPORTED_VERSION, 2, "frame.record_version"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        uint8_t copy[sizeof rec];
+        memcpy(copy, rec, sizeof rec);
+        copy[bad[i].at] = bad[i].value;
+        kw_reader_init(&r, copy, sizeof copy);
+        memset(&err, 0, sizeof err);
+        cr_assert_eq(kw_read_metadata_record(&r, &msg, &err), bad[i].code, "case %zu", i);
+        cr_assert_eq(err.offset, bad[i].offset, "case %zu: offset %zu", i, err.offset);
+        cr_assert_str_eq(err.path, bad[i].path, "case %zu", i);
+        cr_assert_null(msg.info, "case %zu: nothing decoded", i);
+    }
+    for (size_t cut = 0; cut < 3; cut++) {
+        kw_reader_init(&r, rec, cut);
+        cr_assert_eq(kw_read_metadata_record(&r, &msg, &err), KW_ERR_TRUNCATED, "cut at %zu", cut);
+    }
+    kw_reader_init(&r, rec, sizeof rec - 1);
+    cr_assert_eq(kw_read_metadata_record(&r, &msg, &err), KW_ERR_TRUNCATED, "record cut short");
+    cr_assert_str_eq(err.message->name, "TopicRecord", "the record's own error");
+    uint8_t out[64];
+    kw_builder b;
+    kw_builder_init(&b, out, sizeof out, NULL, 0);
+    cr_assert_eq(kw_build_metadata_record(&b, &kw_produce_request_info, 0, &msg.u),
+                 KW_ERR_UNKNOWN_API_KEY, "a request is not a metadata record");
+    kw_builder_init(&b, out, sizeof out, NULL, 0);
+    cr_assert_eq(kw_build_metadata_record(&b, &kw_topic_record_info, 7, &msg.u),
+                 KW_ERR_UNSUPPORTED_VERSION, "no TopicRecord v7");
+    cr_assert_null(kw_message_for_record_type(-1));
+    cr_assert_null(kw_message_for_record_type(1000));
+}

@@ -14,28 +14,16 @@
 
 #include "broker.h"
 
-#define REC_TOPIC 2
-#define REC_PARTITION 3
-#define REC_CONFIG 4
-#define REC_REMOVE_TOPIC 9
-#define REC_FEATURE_LEVEL 12
-#define REC_PRODUCER_IDS 15
 #define METADATA_VERSION_3_9 21
 
-typedef kw_err (*encode_fn)(kw_builder *b, int16_t version, const void *view);
-
-/* One framed record value into a malloc'd buffer. */
-static uint8_t *frame_record(uint32_t type, int16_t version, encode_fn enc, const void *view,
+/* One framed record value (kw_build_metadata_record) into a malloc'd buffer. */
+static uint8_t *frame_record(const kw_message_info *m, int16_t version, const void *view,
                              size_t *len)
 {
     kw_builder b;
     kw_builder_init_growable(&b, 1024);
-    enc(&b, version, view);
-    kw_build_uvarint(&b, (uint32_t)version);
-    kw_build_uvarint(&b, type);
-    kw_build_uvarint(&b, 1);
     uint8_t *out = NULL;
-    if (kw_builder_error(&b) == KW_OK) {
+    if (kw_build_metadata_record(&b, m, version, view) == KW_OK) {
         *len = kw_builder_size(&b);
         out = malloc(*len ? *len : 1);
         if (out && kw_builder_copy_out(&b, out, *len) != *len) {
@@ -68,33 +56,6 @@ static void free_recs(bk_rec *recs, size_t n)
     free(recs);
 }
 
-static kw_err enc_topic(kw_builder *b, int16_t v, const void *x)
-{
-    return kw_topic_record_encode(b, v, x);
-}
-static kw_err enc_partition(kw_builder *b, int16_t v, const void *x)
-{
-    return kw_partition_record_encode(b, v, x);
-}
-static kw_err enc_config(kw_builder *b, int16_t v, const void *x)
-{
-    return kw_config_record_encode(b, v, x);
-}
-static kw_err enc_remove(kw_builder *b, int16_t v, const void *x)
-{
-    return kw_remove_topic_record_encode(b, v, x);
-}
-
-static kw_err enc_producer_ids(kw_builder *b, int16_t v, const void *x)
-{
-    return kw_producer_ids_record_encode(b, v, x);
-}
-
-static kw_err enc_feature(kw_builder *b, int16_t v, const void *x)
-{
-    return kw_feature_level_record_encode(b, v, x);
-}
-
 int bk_metadata_open(bk_broker *br)
 {
     char dir[BK_PATH_MAX];
@@ -109,7 +70,7 @@ int bk_metadata_open(bk_broker *br)
         f.feature_level = METADATA_VERSION_3_9;
         bk_rec rec = {{NULL, 0}, {NULL, 0}};
         size_t len;
-        uint8_t *v = frame_record(REC_FEATURE_LEVEL, 0, enc_feature, &f, &len);
+        uint8_t *v = frame_record(&kw_feature_level_record_info, 0, &f, &len);
         if (!v)
             return -1;
         rec.value = (kw_slice){v, len};
@@ -139,7 +100,7 @@ int bk_metadata_append_topic(bk_broker *br, const bk_topic *t, int32_t first_par
         tr.name = (kw_slice){(const uint8_t *)t->name, t->name_len};
         tr.topic_id = t->id;
         size_t len = 0;
-        uint8_t *v = frame_record(REC_TOPIC, 0, enc_topic, &tr, &len);
+        uint8_t *v = frame_record(&kw_topic_record_info, 0, &tr, &len);
         ok = ok && v;
         recs[k++].value = (kw_slice){v, len};
         for (size_t i = 0; i < t->nconfigs && ok; i++) {
@@ -149,7 +110,7 @@ int bk_metadata_append_topic(bk_broker *br, const bk_topic *t, int32_t first_par
             cr.resource_name = tr.name;
             cr.name = bk_cstr(t->configs[i].name);
             cr.value = bk_cstr(t->configs[i].value);
-            v = frame_record(REC_CONFIG, 0, enc_config, &cr, &len);
+            v = frame_record(&kw_config_record_info, 0, &cr, &len);
             ok = ok && v;
             recs[k++].value = (kw_slice){v, len};
         }
@@ -171,7 +132,7 @@ int bk_metadata_append_topic(bk_broker *br, const bk_topic *t, int32_t first_par
         pr.eligible_leader_replicas = kw_array_of(NULL, -1);
         pr.last_known_elr = kw_array_of(NULL, -1);
         size_t len = 0;
-        uint8_t *v = frame_record(REC_PARTITION, 0, enc_partition, &pr, &len);
+        uint8_t *v = frame_record(&kw_partition_record_info, 0, &pr, &len);
         ok = ok && v;
         recs[k++].value = (kw_slice){v, len};
     }
@@ -188,7 +149,7 @@ int bk_metadata_append_remove_topic(bk_broker *br, const kw_uuid *id)
     bk_rec rec;
     memset(&rec, 0, sizeof rec);
     size_t len = 0;
-    uint8_t *v = frame_record(REC_REMOVE_TOPIC, 0, enc_remove, &rr, &len);
+    uint8_t *v = frame_record(&kw_remove_topic_record_info, 0, &rr, &len);
     if (!v)
         return -1;
     rec.value = (kw_slice){v, len};
@@ -207,7 +168,7 @@ int bk_metadata_append_producer_ids(bk_broker *br, int64_t next)
     bk_rec rec;
     memset(&rec, 0, sizeof rec);
     size_t len = 0;
-    uint8_t *v = frame_record(REC_PRODUCER_IDS, 0, enc_producer_ids, &pr, &len);
+    uint8_t *v = frame_record(&kw_producer_ids_record_info, 0, &pr, &len);
     if (!v)
         return -1;
     rec.value = (kw_slice){v, len};
@@ -262,16 +223,14 @@ static void replay_value(replay *rp, kw_slice value)
 {
     kw_reader r;
     kw_reader_init(&r, value.ptr, value.len);
-    uint32_t frame = kw_read_uvarint(&r);
-    uint32_t type = kw_read_uvarint(&r);
-    uint32_t version = kw_read_uvarint(&r);
-    if (!kw_reader_ok(&r) || frame > 1 || version > INT16_MAX)
-        return;
+    kw_message msg;
     kw_decode_error err;
-    int16_t v = (int16_t)version;
-    if (type == REC_TOPIC) {
-        kw_topic_record tr;
-        if (kw_topic_record_decode(&r, v, &tr, &err) != KW_OK || !bk_topic_name_valid(tr.name))
+    if (kw_read_metadata_record(&r, &msg, &err) != KW_OK)
+        return; /* records of other types, versions or layouts are not the broker's */
+    const kw_message_info *type = msg.info;
+    if (type == &kw_topic_record_info) {
+        const kw_topic_record tr = msg.u.topic_record;
+        if (!bk_topic_name_valid(tr.name))
             return;
         if (rp->n == rp->cap) {
             size_t cap = rp->cap ? rp->cap * 2 : 16;
@@ -296,32 +255,26 @@ static void replay_value(replay *rp, kw_slice value)
             if (!rp->topics[i].removed && strcmp(rp->topics[i].name, t->name) == 0)
                 rp->topics[i].removed = true;
         rp->n++;
-    } else if (type == REC_PARTITION) {
-        kw_partition_record pr;
-        if (kw_partition_record_decode(&r, v, &pr, &err) != KW_OK)
-            return;
+    } else if (type == &kw_partition_record_info) {
+        const kw_partition_record pr = msg.u.partition_record;
         bk_meta_topic *t = replay_find(rp, &pr.topic_id);
         if (t && pr.partition_id >= 0 && pr.partition_id < 1000000 &&
             pr.partition_id + 1 > t->partitions)
             t->partitions = pr.partition_id + 1;
-    } else if (type == REC_REMOVE_TOPIC) {
-        kw_remove_topic_record rr;
-        if (kw_remove_topic_record_decode(&r, v, &rr, &err) != KW_OK)
-            return;
+    } else if (type == &kw_remove_topic_record_info) {
+        const kw_remove_topic_record rr = msg.u.remove_topic_record;
         bk_meta_topic *t = replay_find(rp, &rr.topic_id);
         if (t)
             t->removed = true;
-    } else if (type == REC_PRODUCER_IDS) {
-        kw_producer_ids_record pr;
-        if (kw_producer_ids_record_decode(&r, v, &pr, &err) != KW_OK)
-            return;
+    } else if (type == &kw_producer_ids_record_info) {
+        const kw_producer_ids_record pr = msg.u.producer_ids_record;
         if (pr.next_producer_id > rp->br->next_producer_id)
             rp->br->next_producer_id = pr.next_producer_id;
         if (pr.next_producer_id > rp->br->producer_ids_reserved)
             rp->br->producer_ids_reserved = pr.next_producer_id;
-    } else if (type == REC_CONFIG) {
-        kw_config_record cr;
-        if (kw_config_record_decode(&r, v, &cr, &err) != KW_OK || cr.resource_type != 2)
+    } else if (type == &kw_config_record_info) {
+        const kw_config_record cr = msg.u.config_record;
+        if (cr.resource_type != 2)
             return;
         for (size_t i = rp->n; i-- > 0;) {
             bk_meta_topic *t = &rp->topics[i];

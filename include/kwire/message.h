@@ -183,6 +183,38 @@ KW_API const kw_message_info *kw_message_for_api(int16_t api_key, bool response)
 /** A message by name ("ProduceRequest", "TopicRecord"); NULL if unknown. */
 KW_API const kw_message_info *kw_message_by_name(const char *name);
 
+/* ---- KRaft metadata log records ------------------------------------------ */
+
+/** The frame version Kafka writes in front of a metadata record; 0 and 1 are read. */
+#define KW_METADATA_FRAME_VERSION 1
+
+/** The KRaft metadata record of a record type (2: TopicRecord); NULL if unknown. */
+KW_API const kw_message_info *kw_message_for_record_type(int16_t type);
+
+/**
+ * Writes a metadata log record value back to front in front of what b holds:
+ * m's view at version, then in front of it the unsigned varint frame version
+ * (KW_METADATA_FRAME_VERSION), record type (m->api_key) and record version.
+ * Returns b's error; UNKNOWN_API_KEY (latched) when m is not a KRaft record,
+ * UNSUPPORTED_VERSION for a version m does not define.
+ */
+KW_API kw_err kw_build_metadata_record(kw_builder *b, const kw_message_info *m, int16_t version,
+                                       const void *view);
+
+struct kw_message;
+
+/**
+ * Reads a whole metadata log record value from r: the frame, then the record
+ * of the type it names into out (a kw_message of kwire/messages.h; out->info
+ * tells which, kw_message_version(out) which version). Errors: the frame's
+ * varints' own, UNSUPPORTED_VERSION for a frame version over 1 or a record
+ * version the type does not define, UNKNOWN_API_KEY for an unknown record
+ * type (err->path "frame.version", "frame.type", "frame.record_version"),
+ * then the record's, as kw_message_decode gives them.
+ */
+KW_API kw_err kw_read_metadata_record(kw_reader *r, struct kw_message *out,
+                                      struct kw_decode_error *err);
+
 /* ---- default and error messages ----------------------------------------- */
 
 /**
