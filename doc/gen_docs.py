@@ -568,10 +568,12 @@ KIND_TITLES = [("request", "Requests"), ("response", "Responses"), ("header", "H
 
 
 def load_kafka_errors(root):
-    """(code, name, retriable, meaning): names and retriable from the library's table
-    (lib/kafka_errors.c), meanings from doc/kafka_errors.txt, which must name the same codes."""
-    with open(os.path.join(root, "lib", "kafka_errors.c"), encoding="utf-8") as fh:
-        rows = re.findall(r'^\s*\{"([A-Z0-9_]+)", (true|false)\},', fh.read(), re.M)
+    """(code, name, retriable, meaning): names and retriable from the library's list
+    (KW_KAFKA_ERROR_LIST in kwire/kafka_error.h), meanings from doc/kafka_errors.txt, which must
+    name the same codes."""
+    with open(os.path.join(root, "include", "kwire", "kafka_error.h"), encoding="utf-8") as fh:
+        rows = [(n, r) for n, c, r in
+                re.findall(r'X\(([A-Z0-9_]+), (-?\d+), (true|false)\)', fh.read())]
     meanings = {}
     with open(os.path.join(root, "doc", "kafka_errors.txt"), encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -585,11 +587,11 @@ def load_kafka_errors(root):
     for i, (name, retriable) in enumerate(rows):
         code = i - 1
         if meanings.get(code, (None,))[0] != name:
-            raise SystemExit("gen_docs: kafka_errors.txt lacks %d %s (lib/kafka_errors.c has it)"
+            raise SystemExit("gen_docs: kafka_errors.txt lacks %d %s (kwire/kafka_error.h has it)"
                              % (code, name))
         errors.append((code, name, retriable == "true", meanings.pop(code)[1]))
     if meanings:
-        raise SystemExit("gen_docs: kafka_errors.txt has codes lib/kafka_errors.c lacks: %s"
+        raise SystemExit("gen_docs: kafka_errors.txt has codes kwire/kafka_error.h lacks: %s"
                          % sorted(meanings))
     return errors
 
@@ -606,8 +608,8 @@ def errors_body(kafka, kw):
     b = ['<h1 id="top">Error codes</h1>',
          '<p>Kafka answers every failed request with an int16 error code in the response '
          '(<code>error_code</code> fields). kwire decodes them as plain <code>int16_t</code> values; '
-         '<a href="header-api.html#kw_kafka_error_name"><code>kw_kafka_error_name</code></a> and '
-         '<a href="header-api.html#kw_kafka_error_retriable"><code>kw_kafka_error_retriable</code></a> '
+         '<a href="header-kafka_error.html#kw_kafka_error_name"><code>kw_kafka_error_name</code></a> and '
+         '<a href="header-kafka_error.html#kw_kafka_error_retriable"><code>kw_kafka_error_retriable</code></a> '
          'give a code\'s name and whether sending the request again may succeed. '
          'This table gives their names and meaning, after the '
          '<a href="https://kafka.apache.org/protocol#protocol_error_codes">Kafka protocol guide</a>. '

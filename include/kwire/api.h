@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "common.h"
+#include "kafka_error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -174,23 +175,6 @@ KW_API int kw_request_header_version(int16_t api_key, int16_t api_version);
  * Versions outside the valid range follow the same threshold rule.
  */
 KW_API int kw_response_header_version(int16_t api_key, int16_t api_version);
-
-/** The highest Kafka error code kwire knows by name (Kafka 4.4). */
-#define KW_KAFKA_ERROR_LAST 136
-
-/**
- * The protocol guide's name of a Kafka error code carried in an error_code
- * field ("NONE" for 0, "UNKNOWN_SERVER_ERROR" for -1), or NULL for a code
- * outside -1..KW_KAFKA_ERROR_LAST.
- */
-KW_API const char *kw_kafka_error_name(int code);
-
-/**
- * True when Kafka counts the code retriable: the same request may succeed
- * when sent again (NOT_LEADER_OR_FOLLOWER, COORDINATOR_LOAD_IN_PROGRESS).
- * False for 0, for the rest and for unknown codes.
- */
-KW_API bool kw_kafka_error_retriable(int code);
 
 #ifdef __cplusplus
 }
