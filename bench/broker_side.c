@@ -57,7 +57,7 @@ size_t bench_downconvert(const uint8_t *batches, size_t len, int magic)
     req.br = &br;
     kw_slice out = {NULL, 0};
     int err = bk_downconvert(&req, (kw_slice){batches, len}, 0, (int8_t)magic, &out);
-    size_t n = err == BK_NONE ? out.len : 0;
+    size_t n = err == KW_KAFKA_NONE ? out.len : 0;
     bk_scratch_free(&req.scratch);
     return n;
 }

@@ -21,7 +21,7 @@ static void setup(void)
     cr_assert(bh_open(&h), "open broker");
     bk_topic *t;
     const char *msg;
-    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("t"), 2, NULL, 0, false, &t, &msg), BK_NONE, "topic");
+    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("t"), 2, NULL, 0, false, &t, &msg), KW_KAFKA_NONE, "topic");
 }
 
 static void teardown(void) { bh_destroy(&h); }
@@ -72,7 +72,7 @@ Test(broker_api, api_versions)
         cr_assert(bh_recv(&h, &c, KW_API_API_VERSIONS, v, &r), "v%d answered", v);
         cr_assert_eq(r.err, KW_OK, "v%d decodes", v);
         kw_api_versions_response *av = &r.msg.u.api_versions_response;
-        cr_assert_eq(av->error_code, BK_NONE, "v%d error", v);
+        cr_assert_eq(av->error_code, KW_KAFKA_NONE, "v%d error", v);
         int found = 0;
         kw_array_iter it;
         kw_api_versions_response_api_version k;
@@ -96,7 +96,7 @@ Test(broker_api, api_versions)
     bh_resp r;
     cr_assert(bh_recv(&h, &c, KW_API_API_VERSIONS, 0, &r), "answered");
     cr_assert_eq(r.correlation_id, 7, "correlation id");
-    cr_assert_eq(r.msg.u.api_versions_response.error_code, BK_UNSUPPORTED_VERSION, "error 35");
+    cr_assert_eq(r.msg.u.api_versions_response.error_code, KW_KAFKA_UNSUPPORTED_VERSION, "error 35");
     cr_assert_eq(kw_array_len(&r.msg.u.api_versions_response.api_keys), 1, "its own range");
     bh_resp_free(&r);
     /* the same with the v2 header a client sends for a flexible version */
@@ -104,7 +104,7 @@ Test(broker_api, api_versions)
     bh_send_raw(&h, &c, frame2, sizeof frame2);
     cr_assert(bh_recv(&h, &c, KW_API_API_VERSIONS, 0, &r), "answered");
     cr_assert_eq(r.correlation_id, 8, "correlation id");
-    cr_assert_eq(r.msg.u.api_versions_response.error_code, BK_UNSUPPORTED_VERSION, "error 35");
+    cr_assert_eq(r.msg.u.api_versions_response.error_code, KW_KAFKA_UNSUPPORTED_VERSION, "error 35");
     bh_resp_free(&r);
     cr_assert_not(bh_closed(&h, &c), "still connected");
     bh_disconnect(&h, &c);
@@ -128,7 +128,7 @@ Test(broker_api, unserved_api_gets_an_error_response)
     sq.mechanism = bk_cstr("PLAIN");
     bh_send(&h, &c, KW_API_SASL_HANDSHAKE, 1, &sq);
     cr_assert(bh_recv(&h, &c, KW_API_SASL_HANDSHAKE, 1, &r), "answered");
-    cr_assert_eq(r.msg.u.sasl_handshake_response.error_code, BK_UNSUPPORTED_VERSION, "error 35");
+    cr_assert_eq(r.msg.u.sasl_handshake_response.error_code, KW_KAFKA_UNSUPPORTED_VERSION, "error 35");
     bh_resp_free(&r);
     cr_assert_not(bh_closed(&h, &c), "still connected");
     bh_disconnect(&h, &c);
@@ -144,7 +144,7 @@ Test(broker_api, malformed_requests)
     cr_assert(bh_recv(&h, &c, KW_API_HEARTBEAT, 0, &r), "answered");
     cr_assert_eq(r.correlation_id, 9, "correlation id");
     int16_t e = r.msg.u.heartbeat_response.error_code;
-    cr_assert(e == BK_CORRUPT_MESSAGE || e == BK_INVALID_REQUEST, "protocol error, got %d", e);
+    cr_assert(e == KW_KAFKA_CORRUPT_MESSAGE || e == KW_KAFKA_INVALID_REQUEST, "protocol error, got %d", e);
     bh_resp_free(&r);
     cr_assert_not(bh_closed(&h, &c), "still connected");
     /* an unknown API key closes the connection: no response layout exists */
@@ -172,11 +172,11 @@ Test(broker_api, produce_checks_crc_and_sequences)
     size_t len;
     uint8_t *b = bh_batch(3, -1, -1, -1, &len);
     kw_produce_response_partition_produce_response rp = produce(&c, 9, b, len);
-    cr_assert_eq(rp.error_code, BK_NONE, "plain produce");
+    cr_assert_eq(rp.error_code, KW_KAFKA_NONE, "plain produce");
     cr_assert_eq(rp.base_offset, 0, "base offset 0");
     b[len - 1] ^= 1; /* the CRC covers the last record */
     rp = produce(&c, 9, b, len);
-    cr_assert_eq(rp.error_code, BK_CORRUPT_MESSAGE, "bad CRC: %d", rp.error_code);
+    cr_assert_eq(rp.error_code, KW_KAFKA_CORRUPT_MESSAGE, "bad CRC: %d", rp.error_code);
     free(b);
 
     /* an idempotent producer */
@@ -196,30 +196,30 @@ Test(broker_api, produce_checks_crc_and_sequences)
 
     b = bh_batch(2, pid, epoch, 0, &len);
     rp = produce(&c, 9, b, len);
-    cr_assert_eq(rp.error_code, BK_NONE, "seq 0");
+    cr_assert_eq(rp.error_code, KW_KAFKA_NONE, "seq 0");
     cr_assert_eq(rp.base_offset, 3, "offset 3");
     rp = produce(&c, 9, b, len);
-    cr_assert_eq(rp.error_code, BK_NONE, "a duplicate is acknowledged");
+    cr_assert_eq(rp.error_code, KW_KAFKA_NONE, "a duplicate is acknowledged");
     cr_assert_eq(rp.base_offset, 3, "with its first offset");
     free(b);
     b = bh_batch(2, pid, epoch, 5, &len);
     rp = produce(&c, 9, b, len);
-    cr_assert_eq(rp.error_code, BK_OUT_OF_ORDER_SEQUENCE_NUMBER, "a gap: %d", rp.error_code);
+    cr_assert_eq(rp.error_code, KW_KAFKA_OUT_OF_ORDER_SEQUENCE_NUMBER, "a gap: %d", rp.error_code);
     free(b);
     b = bh_batch(2, pid, epoch, 2, &len);
     rp = produce(&c, 9, b, len);
-    cr_assert_eq(rp.error_code, BK_NONE, "seq 2 follows");
+    cr_assert_eq(rp.error_code, KW_KAFKA_NONE, "seq 2 follows");
     cr_assert_eq(rp.base_offset, 5, "offset 5");
     free(b);
     if (epoch > 0) {
         b = bh_batch(2, pid, (int16_t)(epoch - 1), 4, &len);
         rp = produce(&c, 9, b, len);
-        cr_assert_eq(rp.error_code, BK_INVALID_PRODUCER_EPOCH, "old epoch");
+        cr_assert_eq(rp.error_code, KW_KAFKA_INVALID_PRODUCER_EPOCH, "old epoch");
         free(b);
     }
     b = bh_batch(1, pid, (int16_t)(epoch + 1), 3, &len);
     rp = produce(&c, 9, b, len);
-    cr_assert_eq(rp.error_code, BK_OUT_OF_ORDER_SEQUENCE_NUMBER, "a new epoch starts at 0");
+    cr_assert_eq(rp.error_code, KW_KAFKA_OUT_OF_ORDER_SEQUENCE_NUMBER, "a new epoch starts at 0");
     free(b);
     cr_assert_eq(bk_partition_find(&h.br, bk_cstr("t"), 1)->log.end, 7, "7 records appended");
     bh_disconnect(&h, &c);
@@ -311,7 +311,7 @@ Test(broker_api, fetch_long_poll_and_records_from_the_file)
     bh_resp_free(&r);
     pd = fetch(&c, 99, 0, 1, &answered, &r);
     cr_assert(answered, "answered");
-    cr_assert_eq(pd.error_code, BK_OFFSET_OUT_OF_RANGE, "out of range");
+    cr_assert_eq(pd.error_code, KW_KAFKA_OFFSET_OUT_OF_RANGE, "out of range");
     bh_resp_free(&r);
     bh_disconnect(&h, &p);
     bh_disconnect(&h, &c);
@@ -336,15 +336,15 @@ Test(broker_api, metadata_auto_create_and_describe_topic_partitions)
     kw_metadata_response_metadata_response_topic t;
     kw_array_iter_init(&it, &r.msg.u.metadata_response.topics);
     cr_assert(kw_metadata_response_metadata_response_topic_next(&it, &t), "first");
-    cr_assert_eq(t.error_code, BK_LEADER_NOT_AVAILABLE, "being auto-created, as Kafka says");
+    cr_assert_eq(t.error_code, KW_KAFKA_LEADER_NOT_AVAILABLE, "being auto-created, as Kafka says");
     cr_assert(kw_metadata_response_metadata_response_topic_next(&it, &t), "second");
-    cr_assert_eq(t.error_code, BK_INVALID_TOPIC_EXCEPTION, "illegal name");
+    cr_assert_eq(t.error_code, KW_KAFKA_INVALID_TOPIC_EXCEPTION, "illegal name");
     bh_resp_free(&r);
     bh_send(&h, &c, KW_API_METADATA, 12, &rq);
     cr_assert(bh_recv(&h, &c, KW_API_METADATA, 12, &r), "metadata again");
     kw_array_iter_init(&it, &r.msg.u.metadata_response.topics);
     cr_assert(kw_metadata_response_metadata_response_topic_next(&it, &t), "first");
-    cr_assert_eq(t.error_code, BK_NONE, "created");
+    cr_assert_eq(t.error_code, KW_KAFKA_NONE, "created");
     cr_assert_eq(kw_array_len(&t.partitions), 1, "default partitions");
     bh_resp_free(&r);
 
@@ -363,7 +363,7 @@ Test(broker_api, metadata_auto_create_and_describe_topic_partitions)
     kw_describe_topic_partitions_response_describe_topic_partitions_response_topic dt;
     kw_array_iter_init(&it, &r.msg.u.describe_topic_partitions_response.topics);
     const char *order[] = {"absent", "fresh", "t"};
-    const int16_t errors[] = {BK_UNKNOWN_TOPIC_OR_PARTITION, BK_NONE, BK_NONE};
+    const int16_t errors[] = {KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION, KW_KAFKA_NONE, KW_KAFKA_NONE};
     const int32_t parts[] = {0, 1, 2};
     for (int i = 0; i < 3; i++) {
         cr_assert(kw_describe_topic_partitions_response_describe_topic_partitions_response_topic_next(&it, &dt),
@@ -476,7 +476,7 @@ Test(broker_api, serves_a_kraft_style_directory_from_another_tool)
     kw_array_iter_init(&it, &r.msg.u.describe_topic_partitions_response.topics);
     cr_assert(kw_describe_topic_partitions_response_describe_topic_partitions_response_topic_next(&it, &dt),
               "topic");
-    cr_assert_eq(dt.error_code, BK_NONE, "known");
+    cr_assert_eq(dt.error_code, KW_KAFKA_NONE, "known");
     cr_assert_eq(memcmp(dt.topic_id.bytes, id.bytes, 16), 0, "the id from the metadata log");
     cr_assert_eq(kw_array_len(&dt.partitions), 2, "two partitions");
     bh_resp_free(&r);
@@ -511,7 +511,7 @@ Test(broker_api, serves_a_kraft_style_directory_from_another_tool)
     kw_array_iter pi;
     kw_array_iter_init(&pi, &rt.partitions);
     cr_assert(kw_fetch_response_partition_data_next(&pi, &pd), "partition");
-    cr_assert_eq(pd.error_code, BK_NONE, "no error");
+    cr_assert_eq(pd.error_code, KW_KAFKA_NONE, "no error");
     cr_assert_eq(pd.high_watermark, 3, "three records");
     cr_assert_eq(pd.records.len, len, "the batch");
     bh_resp_free(&r);
@@ -799,7 +799,7 @@ Test(broker_api, old_and_new_clients_share_a_topic)
                                                         steps[i].n, &len);
         int64_t base;
         int16_t err = produce_error(&p, steps[i].version, set, len, &base);
-        cr_assert_eq(err, BK_NONE, "step %zu: Produce v%d, magic %d: error %d", i,
+        cr_assert_eq(err, KW_KAFKA_NONE, "step %zu: Produce v%d, magic %d: error %d", i,
                      steps[i].version, steps[i].magic, err);
         cr_assert_eq(base, next, "step %zu: base offset", i);
         next += steps[i].n;
@@ -810,7 +810,7 @@ Test(broker_api, old_and_new_clients_share_a_topic)
         bh_resp r;
         kw_fetch_response_partition_data pd = fetch_at(&c, v, 0, 0, 1, &answered, &r);
         cr_assert(answered, "Fetch v%d answered", v);
-        cr_assert_eq(pd.error_code, BK_NONE, "Fetch v%d: error %d", v, pd.error_code);
+        cr_assert_eq(pd.error_code, KW_KAFKA_NONE, "Fetch v%d: error %d", v, pd.error_code);
         size_t n = read_all(pd.records, s, 256);
         int8_t magic = v <= 1 ? 0 : v <= 3 ? 1 : 2;
         expect_log(s, n, (size_t)next, 0, magic, v);
@@ -840,11 +840,11 @@ Test(broker_api, legacy_produce_refusals)
     size_t len;
     /* a legacy message set in Produce v3 and later: record batches only */
     uint8_t *set = legacy_set(1, KW_COMPRESSION_NONE, 0, 2, &len);
-    cr_assert_eq(produce_error(&p, 3, set, len, NULL), BK_INVALID_RECORD);
+    cr_assert_eq(produce_error(&p, 3, set, len, NULL), KW_KAFKA_INVALID_RECORD);
     /* a bad CRC-32 */
     set = legacy_set(1, KW_COMPRESSION_NONE, 0, 2, &len);
     set[len - 1] ^= 1;
-    cr_assert_eq(produce_error(&p, 2, set, len, NULL), BK_CORRUPT_MESSAGE);
+    cr_assert_eq(produce_error(&p, 2, set, len, NULL), KW_KAFKA_CORRUPT_MESSAGE);
     /* a bad CRC inside a compressed wrapper: the wrapper's own is fine */
     kw_builder b;
     kw_builder_init_growable(&b, 4096);
@@ -858,7 +858,7 @@ Test(broker_api, legacy_produce_refusals)
     kw_build_legacy_message(&b, 1, 0, KW_COMPRESSION_GZIP, 5, (kw_slice){NULL, 0},
                             (kw_slice){packed, plen});
     set = builder_bytes(&b, &len);
-    cr_assert_eq(produce_error(&p, 2, set, len, NULL), BK_CORRUPT_MESSAGE);
+    cr_assert_eq(produce_error(&p, 2, set, len, NULL), KW_KAFKA_CORRUPT_MESSAGE);
     free(inner);
     free(packed);
     /* timestamps whose difference does not fit an int64 */
@@ -866,13 +866,13 @@ Test(broker_api, legacy_produce_refusals)
     kw_build_legacy_message(&b, 1, 1, 0, INT64_MAX, bk_cstr("k"), bk_cstr("v"));
     kw_build_legacy_message(&b, 1, 0, 0, INT64_MIN, bk_cstr("k"), bk_cstr("v"));
     set = builder_bytes(&b, &len);
-    cr_assert_eq(produce_error(&p, 2, set, len, NULL), BK_INVALID_TIMESTAMP);
+    cr_assert_eq(produce_error(&p, 2, set, len, NULL), KW_KAFKA_INVALID_TIMESTAMP);
     /* nothing of those reached the log */
     cr_assert_eq(h.br.topics[0]->parts[1]->log.end, 0, "log untouched");
     /* a zstd batch has no legacy form: old readers get UNSUPPORTED_COMPRESSION_TYPE */
     if (kw_compression_available(KW_COMPRESSION_ZSTD)) {
         set = v2_batch(KW_COMPRESSION_ZSTD, 0, 2, &len);
-        cr_assert_eq(produce_error(&p, 9, set, len, NULL), BK_NONE);
+        cr_assert_eq(produce_error(&p, 9, set, len, NULL), KW_KAFKA_NONE);
         bh_conn c = bh_connect(&h);
         bool answered;
         bh_resp r;
@@ -1085,13 +1085,13 @@ Test(broker_api, topic_creation_per_request_is_capped)
     int16_t errors[16];
     cr_assert_eq(metadata_topic_errors(&c, 8, "auto", errors), 8, "eight topics answered");
     for (int i = 0; i < 8; i++)
-        cr_assert_eq(errors[i], i < 5 ? BK_LEADER_NOT_AVAILABLE : BK_UNKNOWN_TOPIC_OR_PARTITION,
+        cr_assert_eq(errors[i], i < 5 ? KW_KAFKA_LEADER_NOT_AVAILABLE : KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION,
                      "topic %d: error %d", i, errors[i]);
     cr_assert_eq(entries_starting(h.dir, "auto"), 5, "five created on disk");
     /* the next request has its own allowance */
     cr_assert_eq(metadata_topic_errors(&c, 8, "auto", errors), 8, "again");
     for (int i = 0; i < 8; i++)
-        cr_assert_eq(errors[i], i < 5 ? 0 : BK_LEADER_NOT_AVAILABLE, "topic %d: %d", i, errors[i]);
+        cr_assert_eq(errors[i], i < 5 ? 0 : KW_KAFKA_LEADER_NOT_AVAILABLE, "topic %d: %d", i, errors[i]);
     kw_create_topics_request_creatable_topic ct;
     memset(&ct, 0, sizeof ct);
     ct.name = bk_cstr("wide");
@@ -1108,7 +1108,7 @@ Test(broker_api, topic_creation_per_request_is_capped)
     kw_create_topics_response_creatable_topic_result res;
     kw_array_iter_init(&it, &r.msg.u.create_topics_response.topics);
     cr_assert(kw_create_topics_response_creatable_topic_result_next(&it, &res), "result");
-    cr_assert_eq(res.error_code, BK_POLICY_VIOLATION, "refused: %d", res.error_code);
+    cr_assert_eq(res.error_code, KW_KAFKA_POLICY_VIOLATION, "refused: %d", res.error_code);
     char text[256] = "";
     if (res.error_message.ptr && res.error_message.len < sizeof text)
         memcpy(text, res.error_message.ptr, res.error_message.len);
@@ -1135,14 +1135,14 @@ Test(broker_api, topic_creation_respects_the_open_file_limit)
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
     bk_topic *t;
     const char *msg;
-    int created = 0, code = BK_NONE;
-    for (int i = 0; i < 40 && code == BK_NONE; i++) {
+    int created = 0, code = KW_KAFKA_NONE;
+    for (int i = 0; i < 40 && code == KW_KAFKA_NONE; i++) {
         char name[32];
         snprintf(name, sizeof name, "fd%d", i);
         code = bk_topic_create(&h.br, bk_cstr(name), 4, NULL, 0, false, &t, &msg);
-        created += code == BK_NONE;
+        created += code == KW_KAFKA_NONE;
     }
-    cr_assert_eq(code, BK_POLICY_VIOLATION, "refused at last: %d", code);
+    cr_assert_eq(code, KW_KAFKA_POLICY_VIOLATION, "refused at last: %d", code);
     cr_assert(created > 0 && created < 40, "%d created before the limit", created);
     cr_assert(msg && strstr(msg, "open-file limit"), "says why: %s", msg ? msg : "");
     char refused[32];
@@ -1195,7 +1195,7 @@ Test(broker_api, topic_creation_is_all_or_nothing)
     bk_topic *t;
     const char *msg;
     cr_assert_eq(bk_topic_create(&h.br, bk_cstr("half"), 4, NULL, 0, false, &t, &msg),
-                 BK_KAFKA_STORAGE_ERROR, "fails");
+                 KW_KAFKA_KAFKA_STORAGE_ERROR, "fails");
     for (int p = 0; p < 4; p++) {
         char name[32];
         snprintf(name, sizeof name, "half-%d", p);
@@ -1217,6 +1217,6 @@ Test(broker_api, topic_creation_is_all_or_nothing)
     cr_assert_eq(entries_starting(h.dir, "creating~"), 0, "leftovers removed");
     cr_assert_null(bk_topic_find(&h.br, bk_cstr("crashed")), "no half topic");
     cr_assert_null(bk_topic_find(&h.br, bk_cstr("half")), "no half topic after restart");
-    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("half"), 4, NULL, 0, false, &t, &msg), BK_NONE,
+    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("half"), 4, NULL, 0, false, &t, &msg), KW_KAFKA_NONE,
                  "the name can be created now");
 }

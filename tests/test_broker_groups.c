@@ -26,7 +26,7 @@ static void setup(void)
     cr_assert(bh_open(&h), "open broker");
     bk_topic *t;
     const char *msg;
-    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("t"), 2, NULL, 0, false, &t, &msg), BK_NONE, "topic");
+    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("t"), 2, NULL, 0, false, &t, &msg), KW_KAFKA_NONE, "topic");
 }
 
 static void teardown(void) { bh_destroy(&h); }
@@ -66,7 +66,7 @@ static char *join_new_member(bh_conn *c, const char *meta)
     bh_resp r;
     send_join(c, "", meta);
     cr_assert(recv_join(c, &jr, &r), "first join answered");
-    cr_assert_eq(jr.error_code, BK_MEMBER_ID_REQUIRED, "v4+: MEMBER_ID_REQUIRED, got %d", jr.error_code);
+    cr_assert_eq(jr.error_code, KW_KAFKA_MEMBER_ID_REQUIRED, "v4+: MEMBER_ID_REQUIRED, got %d", jr.error_code);
     cr_assert_gt(jr.member_id.len, 0, "with a member id");
     char *id = bk_strndup(jr.member_id.ptr, jr.member_id.len);
     bh_resp_free(&r);
@@ -189,7 +189,7 @@ Test(broker_groups, rebalance_sync_heartbeat_commit)
     bh_resp r;
     send_join(&a, ida, "A");
     cr_assert(recv_join(&a, &jr, &r), "a lone member's join completes at once (no initial delay)");
-    cr_assert_eq(jr.error_code, BK_NONE, "join error %d", jr.error_code);
+    cr_assert_eq(jr.error_code, KW_KAFKA_NONE, "join error %d", jr.error_code);
     cr_assert_eq(jr.generation_id, 1, "generation 1");
     cr_assert(bk_slice_eqs(jr.leader, ida), "A leads");
     cr_assert(bk_slice_eqs(jr.protocol_name, "range"), "protocol");
@@ -202,35 +202,35 @@ Test(broker_groups, rebalance_sync_heartbeat_commit)
     as[0].assignment = bk_cstr("for-A");
     send_sync(&a, ida, 1, as, 1);
     cr_assert(bh_recv(&h, &a, KW_API_SYNC_GROUP, SYNC_V, &r), "leader's sync answered");
-    cr_assert_eq(r.msg.u.sync_group_response.error_code, BK_NONE, "sync");
+    cr_assert_eq(r.msg.u.sync_group_response.error_code, KW_KAFKA_NONE, "sync");
     cr_assert(bk_slice_eqs(r.msg.u.sync_group_response.assignment, "for-A"), "assignment");
     bh_resp_free(&r);
     cr_assert_str_eq(describe_state(&x), "Stable", "stable");
 
-    cr_assert_eq(heartbeat(&a, ida, 1), BK_NONE, "heartbeat");
-    cr_assert_eq(heartbeat(&a, ida, 0), BK_ILLEGAL_GENERATION, "stale generation");
-    cr_assert_eq(heartbeat(&a, "nobody", 1), BK_UNKNOWN_MEMBER_ID, "unknown member");
-    cr_assert_eq(commit(&a, ida, 1, 17), BK_NONE, "commit in generation 1");
+    cr_assert_eq(heartbeat(&a, ida, 1), KW_KAFKA_NONE, "heartbeat");
+    cr_assert_eq(heartbeat(&a, ida, 0), KW_KAFKA_ILLEGAL_GENERATION, "stale generation");
+    cr_assert_eq(heartbeat(&a, "nobody", 1), KW_KAFKA_UNKNOWN_MEMBER_ID, "unknown member");
+    cr_assert_eq(commit(&a, ida, 1, 17), KW_KAFKA_NONE, "commit in generation 1");
 
     /* B joins: the group prepares a rebalance, B's join waits for A */
     char *idb = join_new_member(&b, "B");
     send_join(&b, idb, "B");
     cr_assert_not(bh_recv(&h, &b, KW_API_JOIN_GROUP, JOIN_V, &r), "B's join is parked");
     cr_assert_str_eq(describe_state(&x), "PreparingRebalance", "preparing");
-    cr_assert_eq(heartbeat(&a, ida, 1), BK_REBALANCE_IN_PROGRESS, "A is told to rejoin");
+    cr_assert_eq(heartbeat(&a, ida, 1), KW_KAFKA_REBALANCE_IN_PROGRESS, "A is told to rejoin");
     send_join(&a, ida, "A");
     cr_assert(recv_join(&a, &jr, &r), "A's rejoin completes the rebalance");
     cr_assert_eq(jr.generation_id, 2, "generation 2");
     cr_assert_eq(kw_array_len(&jr.members), 2, "leader sees both");
     bh_resp_free(&r);
     cr_assert(recv_join(&b, &jr, &r), "B's parked join is answered");
-    cr_assert_eq(jr.error_code, BK_NONE, "B join error %d", jr.error_code);
+    cr_assert_eq(jr.error_code, KW_KAFKA_NONE, "B join error %d", jr.error_code);
     cr_assert_eq(jr.generation_id, 2, "B generation 2");
     cr_assert(bk_slice_eqs(jr.member_id, idb), "B's id");
     cr_assert_eq(kw_array_len(&jr.members), 0, "a follower sees no members");
     bh_resp_free(&r);
     cr_assert_str_eq(describe_state(&x), "CompletingRebalance", "completing");
-    cr_assert_eq(commit(&a, ida, 2, 18), BK_REBALANCE_IN_PROGRESS, "no commits while completing");
+    cr_assert_eq(commit(&a, ida, 2, 18), KW_KAFKA_REBALANCE_IN_PROGRESS, "no commits while completing");
 
     send_sync(&b, idb, 2, NULL, 0);
     cr_assert_not(bh_recv(&h, &b, KW_API_SYNC_GROUP, SYNC_V, &r), "B's sync waits for the leader");
@@ -240,13 +240,13 @@ Test(broker_groups, rebalance_sync_heartbeat_commit)
     cr_assert(bh_recv(&h, &a, KW_API_SYNC_GROUP, SYNC_V, &r), "leader sync");
     bh_resp_free(&r);
     cr_assert(bh_recv(&h, &b, KW_API_SYNC_GROUP, SYNC_V, &r), "B's parked sync answered");
-    cr_assert_eq(r.msg.u.sync_group_response.error_code, BK_NONE, "B sync");
+    cr_assert_eq(r.msg.u.sync_group_response.error_code, KW_KAFKA_NONE, "B sync");
     cr_assert(bk_slice_eqs(r.msg.u.sync_group_response.assignment, "for-B"), "B's assignment");
     bh_resp_free(&r);
 
-    cr_assert_eq(commit(&a, ida, 1, 19), BK_ILLEGAL_GENERATION, "commit from an old generation");
-    cr_assert_eq(commit(&a, "", -1, 19), BK_UNKNOWN_MEMBER_ID, "anonymous commit to a live group");
-    cr_assert_eq(commit(&b, idb, 2, 20), BK_NONE, "commit in generation 2");
+    cr_assert_eq(commit(&a, ida, 1, 19), KW_KAFKA_ILLEGAL_GENERATION, "commit from an old generation");
+    cr_assert_eq(commit(&a, "", -1, 19), KW_KAFKA_UNKNOWN_MEMBER_ID, "anonymous commit to a live group");
+    cr_assert_eq(commit(&b, idb, 2, 20), KW_KAFKA_NONE, "commit in generation 2");
     cr_assert_eq(fetch_offset(&x), 20, "committed offset");
 
     /* B leaves; then A's session runs out */
@@ -259,13 +259,13 @@ Test(broker_groups, rebalance_sync_heartbeat_commit)
     lq.members = kw_array_of(&mi, 1);
     bh_send(&h, &b, KW_API_LEAVE_GROUP, 3, &lq);
     cr_assert(bh_recv(&h, &b, KW_API_LEAVE_GROUP, 3, &r), "leave answered");
-    cr_assert_eq(r.msg.u.leave_group_response.error_code, BK_NONE, "leave");
+    cr_assert_eq(r.msg.u.leave_group_response.error_code, KW_KAFKA_NONE, "leave");
     bh_resp_free(&r);
     cr_assert_str_eq(describe_state(&x), "PreparingRebalance", "rebalance after the leave");
     bh_advance(&h, 25000);
     cr_assert_str_eq(describe_state(&x), "Empty", "A timed out: empty");
-    cr_assert_eq(heartbeat(&a, ida, 3), BK_UNKNOWN_MEMBER_ID, "A is gone");
-    cr_assert_eq(commit(&x, "", -1, 21), BK_NONE, "a simple commit to an empty group");
+    cr_assert_eq(heartbeat(&a, ida, 3), KW_KAFKA_UNKNOWN_MEMBER_ID, "A is gone");
+    cr_assert_eq(commit(&x, "", -1, 21), KW_KAFKA_NONE, "a simple commit to an empty group");
 
     free(ida);
     free(idb);
@@ -309,7 +309,7 @@ Test(broker_groups, rebalance_timeout_removes_members_that_do_not_rejoin)
     /* A never rejoins: after the rebalance timeout B goes on alone */
     bh_advance(&h, 21000);
     cr_assert(recv_join(&b, &jr, &r), "B answered after the rebalance timeout");
-    cr_assert_eq(jr.error_code, BK_NONE, "join error %d", jr.error_code);
+    cr_assert_eq(jr.error_code, KW_KAFKA_NONE, "join error %d", jr.error_code);
     cr_assert_eq(jr.generation_id, 2, "generation 2");
     cr_assert(bk_slice_eqs(jr.leader, idb), "B leads now");
     cr_assert_eq(kw_array_len(&jr.members), 1, "A was removed");

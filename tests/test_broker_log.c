@@ -58,21 +58,21 @@ Test(broker_log, append_assigns_offsets_and_reads_back)
     cr_assert_eq(log.end, 30, "end after 3 batches of 10: %lld", (long long)log.end);
 
     bk_read rd;
-    cr_assert_eq(bk_log_read(&log, 15, 1 << 20, true, &rd), BK_NONE, "read at 15");
+    cr_assert_eq(bk_log_read(&log, 15, 1 << 20, true, &rd), KW_KAFKA_NONE, "read at 15");
     cr_assert_gt(rd.len, 0, "bytes at 15");
     /* the batch holding offset 15 starts at offset 10 */
     uint8_t head[12];
     cr_assert_eq(pread(rd.fd, head, 12, (off_t)rd.pos), 12, "pread");
     cr_assert_eq((int64_t)kw_load_be64(head), 10, "batch base offset %lld",
                  (long long)kw_load_be64(head));
-    cr_assert_eq(bk_log_read(&log, 30, 1 << 20, true, &rd), BK_NONE, "read at the end");
+    cr_assert_eq(bk_log_read(&log, 30, 1 << 20, true, &rd), KW_KAFKA_NONE, "read at the end");
     cr_assert_eq(rd.len, 0, "nothing at the end");
-    cr_assert_eq(bk_log_read(&log, 31, 1 << 20, true, &rd), BK_OFFSET_OUT_OF_RANGE, "past the end");
-    cr_assert_eq(bk_log_read(&log, -1, 1 << 20, true, &rd), BK_OFFSET_OUT_OF_RANGE, "negative");
+    cr_assert_eq(bk_log_read(&log, 31, 1 << 20, true, &rd), KW_KAFKA_OFFSET_OUT_OF_RANGE, "past the end");
+    cr_assert_eq(bk_log_read(&log, -1, 1 << 20, true, &rd), KW_KAFKA_OFFSET_OUT_OF_RANGE, "negative");
     /* max_bytes 1 still gives the whole first batch (KIP-74), without min_one nothing more */
-    cr_assert_eq(bk_log_read(&log, 0, 1, true, &rd), BK_NONE, "read");
+    cr_assert_eq(bk_log_read(&log, 0, 1, true, &rd), KW_KAFKA_NONE, "read");
     cr_assert_eq(rd.len, rd.first_batch, "whole first batch");
-    cr_assert_eq(bk_log_read(&log, 0, 1, false, &rd), BK_NONE, "read");
+    cr_assert_eq(bk_log_read(&log, 0, 1, false, &rd), KW_KAFKA_NONE, "read");
     cr_assert_eq(rd.len, 1, "max_bytes honoured without min_one");
 
     /* every stored batch keeps its CRC */
@@ -129,7 +129,7 @@ Test(broker_log, segments_roll_and_index)
     /* every offset is found in its segment */
     for (int64_t off = 0; off < log.end; off += 7) {
         bk_read rd;
-        cr_assert_eq(bk_log_read(&log, off, 100000, true, &rd), BK_NONE, "read %lld", (long long)off);
+        cr_assert_eq(bk_log_read(&log, off, 100000, true, &rd), KW_KAFKA_NONE, "read %lld", (long long)off);
         uint8_t head[27];
         cr_assert_eq(pread(rd.fd, head, 27, (off_t)rd.pos), 27, "pread");
         int64_t base = (int64_t)kw_load_be64(head);
@@ -241,17 +241,17 @@ Test(broker_log, topics_and_metadata_log_survive_restart)
     cr_assert(bh_open(&h), "open");
     bk_topic *t;
     const char *msg;
-    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("orders"), 3, NULL, 0, false, &t, &msg), BK_NONE,
+    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("orders"), 3, NULL, 0, false, &t, &msg), KW_KAFKA_NONE,
                  "create");
     kw_uuid id = t->id;
     cr_assert_eq(bk_topic_create(&h.br, bk_cstr("orders"), 3, NULL, 0, false, &t, &msg),
-                 BK_TOPIC_ALREADY_EXISTS, "exists");
+                 KW_KAFKA_TOPIC_ALREADY_EXISTS, "exists");
     cr_assert_eq(bk_topic_create(&h.br, bk_cstr("bad/name"), 1, NULL, 0, false, &t, &msg),
-                 BK_INVALID_TOPIC_EXCEPTION, "illegal name");
-    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("gone"), 1, NULL, 0, false, &t, &msg), BK_NONE, "create");
-    cr_assert_eq(bk_topic_delete(&h.br, t), BK_NONE, "delete");
+                 KW_KAFKA_INVALID_TOPIC_EXCEPTION, "illegal name");
+    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("gone"), 1, NULL, 0, false, &t, &msg), KW_KAFKA_NONE, "create");
+    cr_assert_eq(bk_topic_delete(&h.br, t), KW_KAFKA_NONE, "delete");
     t = bk_topic_find(&h.br, bk_cstr("orders"));
-    cr_assert_eq(bk_topic_add_partitions(&h.br, t, 5, false, &msg), BK_NONE, "grow to 5");
+    cr_assert_eq(bk_topic_add_partitions(&h.br, t, 5, false, &msg), KW_KAFKA_NONE, "grow to 5");
     bh_close(&h);
 
     cr_assert(bh_open(&h), "reopen");
@@ -300,7 +300,7 @@ Test(broker_log, committed_offsets_are_compacted_on_start)
     cr_assert(bh_open(&h), "open");
     bk_topic *t;
     const char *msg;
-    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("t"), 4, NULL, 0, false, &t, &msg), BK_NONE, "topic");
+    cr_assert_eq(bk_topic_create(&h.br, bk_cstr("t"), 4, NULL, 0, false, &t, &msg), KW_KAFKA_NONE, "topic");
     bk_group *g = bk_group_get(&h.br, bk_cstr("g"), true);
     cr_assert(g, "group");
     for (int i = 0; i < 6000; i++) {
@@ -354,8 +354,8 @@ Test(broker_log, retention_deletes_old_segments_never_the_active_one)
     cr_assert_eq((size_t)n, nsegs - 3, "by size: %d deleted", n);
     cr_assert_eq(log.start, log.segs[0].base, "the log starts at the first segment left");
     bk_read rd;
-    cr_assert_eq(bk_log_read(&log, 0, 1000, true, &rd), BK_OFFSET_OUT_OF_RANGE, "gone");
-    cr_assert_eq(bk_log_read(&log, log.start, 1000, true, &rd), BK_NONE, "still there");
+    cr_assert_eq(bk_log_read(&log, 0, 1000, true, &rd), KW_KAFKA_OFFSET_OUT_OF_RANGE, "gone");
+    cr_assert_eq(bk_log_read(&log, log.start, 1000, true, &rd), KW_KAFKA_NONE, "still there");
     /* by time: everything is older than a week past its stamps, but the active segment stays */
     n = bk_log_apply_retention(&log, 1700000000000 + 8LL * 86400000, -1);
     cr_assert_eq(n, 2, "by time: %d deleted", n);

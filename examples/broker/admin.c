@@ -94,7 +94,7 @@ bk_result bk_handle_create_topics(bk_req *req)
             dup = j != i && names[j].len == ct.name.len &&
                   (ct.name.len == 0 || memcmp(names[j].ptr, ct.name.ptr, ct.name.len) == 0);
         if (dup) {
-            r->error_code = BK_INVALID_REQUEST;
+            r->error_code = KW_KAFKA_INVALID_REQUEST;
             r->error_message = bk_cstr("Create topics request from client contains a duplicate topic.");
             continue;
         }
@@ -102,7 +102,7 @@ bk_result bk_handle_create_topics(bk_req *req)
         int32_t nassign = kw_array_len(&ct.assignments);
         if (nassign > 0) {
             if (partitions != -1 || ct.replication_factor != -1) {
-                r->error_code = BK_INVALID_REQUEST;
+                r->error_code = KW_KAFKA_INVALID_REQUEST;
                 r->error_message = bk_cstr("Both numPartitions or replicationFactor and "
                                            "replicasAssignments were set. Both cannot be used at the same time.");
                 continue;
@@ -124,7 +124,7 @@ bk_result bk_handle_create_topics(bk_req *req)
                 bad |= count != 1 || ra.partition_index < 0 || ra.partition_index >= nassign;
             }
             if (bad) {
-                r->error_code = BK_INVALID_REPLICA_ASSIGNMENT;
+                r->error_code = KW_KAFKA_INVALID_REPLICA_ASSIGNMENT;
                 r->error_message = bk_cstr("Replica assignments must name this one broker.");
                 continue;
             }
@@ -132,8 +132,8 @@ bk_result bk_handle_create_topics(bk_req *req)
             partitions = br->cfg.default_partitions;
         }
         if (ct.replication_factor != -1 && ct.replication_factor != 1 && nassign == 0) {
-            r->error_code = ct.replication_factor <= 0 ? BK_INVALID_REPLICATION_FACTOR
-                                                       : BK_INVALID_REPLICATION_FACTOR;
+            r->error_code = ct.replication_factor <= 0 ? KW_KAFKA_INVALID_REPLICATION_FACTOR
+                                                       : KW_KAFKA_INVALID_REPLICATION_FACTOR;
             r->error_message = bk_cstr(ct.replication_factor <= 0
                                            ? "Replication factor must be larger than 0, or -1 to use the default value."
                                            : "Unable to replicate the partition: the replication "
@@ -167,7 +167,7 @@ bk_result bk_handle_create_topics(bk_req *req)
             kept++;
         }
         if (bad_config) {
-            r->error_code = BK_INVALID_CONFIG;
+            r->error_code = KW_KAFKA_INVALID_CONFIG;
             r->error_message = bk_cstr("Unknown topic config name or null value.");
             continue;
         }
@@ -176,7 +176,7 @@ bk_result bk_handle_create_topics(bk_req *req)
         int code = bk_topic_create(br, ct.name, partitions, configs, kept, rq.validate_only, &t, &msg);
         r->error_code = (int16_t)code;
         r->error_message = msg ? bk_cstr(msg) : (kw_slice){NULL, 0};
-        if (code == BK_NONE) {
+        if (code == KW_KAFKA_NONE) {
             r->num_partitions = partitions;
             r->replication_factor = 1;
             if (t)
@@ -227,19 +227,19 @@ bk_result bk_handle_delete_topics(bk_req *req)
             r->name = ts.name;
             r->topic_id = ts.topic_id;
             if (ts.name.ptr && !bk_uuid_is_zero(&ts.topic_id)) {
-                r->error_code = BK_INVALID_REQUEST;
+                r->error_code = KW_KAFKA_INVALID_REQUEST;
                 continue;
             }
             if (ts.name.ptr) {
                 t = bk_topic_find(br, ts.name);
                 if (!t) {
-                    r->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+                    r->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                     continue;
                 }
             } else {
                 t = bk_topic_find_id(br, &ts.topic_id);
                 if (!t) {
-                    r->error_code = BK_UNKNOWN_TOPIC_ID;
+                    r->error_code = KW_KAFKA_UNKNOWN_TOPIC_ID;
                     continue;
                 }
                 char *name = bk_scratch_alloc(&req->scratch, t->name_len + 1);
@@ -255,7 +255,7 @@ bk_result bk_handle_delete_topics(bk_req *req)
             r->name = name;
             t = bk_topic_find(br, name);
             if (!t) {
-                r->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+                r->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
         }
@@ -291,12 +291,12 @@ bk_result bk_handle_create_partitions(bk_req *req)
         r->name = ct.name;
         bk_topic *t = bk_topic_find(br, ct.name);
         if (!t) {
-            r->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+            r->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
             continue;
         }
         if (!kw_array_is_null(&ct.assignments) &&
             kw_array_len(&ct.assignments) != ct.count - t->nparts) {
-            r->error_code = BK_INVALID_REPLICA_ASSIGNMENT;
+            r->error_code = KW_KAFKA_INVALID_REPLICA_ASSIGNMENT;
             r->error_message = bk_cstr("Increasing the number of partitions needs one assignment per new partition.");
             continue;
         }
@@ -376,7 +376,7 @@ bk_result bk_handle_describe_configs(bk_req *req)
         if (rr.resource_type == RESOURCE_TOPIC) {
             t = bk_topic_find(br, rr.resource_name);
             if (!t) {
-                r->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+                r->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                 r->error_message = bk_cstr("The topic does not exist.");
                 continue;
             }
@@ -384,14 +384,14 @@ bk_result bk_handle_describe_configs(bk_req *req)
             char id[16];
             snprintf(id, sizeof id, "%d", (int)br->cfg.node_id);
             if (rr.resource_name.len && !bk_slice_eqs(rr.resource_name, id)) {
-                r->error_code = BK_INVALID_REQUEST;
+                r->error_code = KW_KAFKA_INVALID_REQUEST;
                 r->error_message = bk_cstr("Unexpected broker id.");
                 continue;
             }
         } else if (rr.resource_type == RESOURCE_BROKER_LOGGER) {
             continue; /* no loggers to describe */
         } else {
-            r->error_code = BK_INVALID_REQUEST;
+            r->error_code = KW_KAFKA_INVALID_REQUEST;
             r->error_message = bk_cstr("Unsupported resource type.");
             continue;
         }

@@ -67,22 +67,22 @@ static int decompress(bk_broker *br, const kw_record_batch *b, const kw_legacy_m
     kw_err e = b ? kw_record_batch_decompressed_size(b, limit, &size)
                  : kw_legacy_message_decompressed_size(m, limit, &size);
     if (e == KW_ERR_DECOMPRESSED_TOO_LARGE)
-        return BK_RECORD_LIST_TOO_LARGE;
+        return KW_KAFKA_RECORD_LIST_TOO_LARGE;
     if (e == KW_ERR_OUT_OF_MEMORY)
-        return BK_UNKNOWN_SERVER_ERROR;
+        return KW_KAFKA_UNKNOWN_SERVER_ERROR;
     if (e != KW_OK)
-        return BK_CORRUPT_MESSAGE;
+        return KW_KAFKA_CORRUPT_MESSAGE;
     uint8_t *buf = malloc(size ? size : 1);
     if (!buf)
-        return BK_UNKNOWN_SERVER_ERROR;
+        return KW_KAFKA_UNKNOWN_SERVER_ERROR;
     e = b ? kw_record_batch_decompress(b, buf, size, &len)
           : kw_legacy_message_decompress(m, buf, size, &len);
     if (e != KW_OK || !bufs_keep(keep, buf)) {
         free(buf);
-        return e != KW_OK ? BK_CORRUPT_MESSAGE : BK_UNKNOWN_SERVER_ERROR;
+        return e != KW_OK ? KW_KAFKA_CORRUPT_MESSAGE : KW_KAFKA_UNKNOWN_SERVER_ERROR;
     }
     *out = (kw_slice){buf, len};
-    return BK_NONE;
+    return KW_KAFKA_NONE;
 }
 
 /* ---- up: legacy message sets into one v2 batch ----------------------------------------------- */
@@ -99,14 +99,14 @@ static int up_add(up *u, const kw_legacy_message *m, int64_t ts)
     if (u->n == u->cap) {
         size_t cap = u->cap ? u->cap * 2 : 64;
         if (cap > INT32_MAX)
-            return BK_RECORD_LIST_TOO_LARGE;
+            return KW_KAFKA_RECORD_LIST_TOO_LARGE;
         kw_record_spec *r = realloc(u->recs, cap * sizeof *r);
         if (!r)
-            return BK_UNKNOWN_SERVER_ERROR;
+            return KW_KAFKA_UNKNOWN_SERVER_ERROR;
         u->recs = r;
         int64_t *t = realloc(u->ts, cap * sizeof *t);
         if (!t)
-            return BK_UNKNOWN_SERVER_ERROR;
+            return KW_KAFKA_UNKNOWN_SERVER_ERROR;
         u->ts = t;
         u->cap = cap;
     }
@@ -118,7 +118,7 @@ static int up_add(up *u, const kw_legacy_message *m, int64_t ts)
     u->ts[u->n++] = ts;
     if (m->magic != 0)
         u->all_magic0 = false;
-    return BK_NONE;
+    return KW_KAFKA_NONE;
 }
 
 /* The messages of one entry: itself, or a wrapper's inner messages (one level, as Kafka). */
@@ -129,12 +129,12 @@ static int up_entry(bk_broker *br, up *u, const kw_legacy_message *m, int64_t no
     if (c == KW_COMPRESSION_NONE)
         return up_add(u, m, m->magic == 0 ? now : m->timestamp);
     if (c >= KW_COMPRESSION_ZSTD)
-        return BK_CORRUPT_MESSAGE; /* zstd came with v2 batches */
+        return KW_KAFKA_CORRUPT_MESSAGE; /* zstd came with v2 batches */
     if (*codec == KW_COMPRESSION_NONE)
         *codec = c;
     kw_slice plain;
     int err = decompress(br, NULL, m, keep, &plain);
-    if (err != BK_NONE)
+    if (err != KW_KAFKA_NONE)
         return err;
     bool append_time = m->magic == 1 &&
                        kw_legacy_message_timestamp_type(m) == KW_TIMESTAMP_LOG_APPEND_TIME;
@@ -147,13 +147,13 @@ static int up_entry(bk_broker *br, up *u, const kw_legacy_message *m, int64_t no
         const kw_legacy_message *im = &inner.legacy;
         if (inner.magic == 2 || im->magic > m->magic ||
             kw_legacy_message_compression(im) != KW_COMPRESSION_NONE)
-            return BK_CORRUPT_MESSAGE;
+            return KW_KAFKA_CORRUPT_MESSAGE;
         err = up_add(u, im, im->magic == 0 || append_time ? now : im->timestamp);
-        if (err != BK_NONE)
+        if (err != KW_KAFKA_NONE)
             return err;
         count++;
     }
-    return rc < 0 || kw_batch_iter_partial(&it) || count == 0 ? BK_CORRUPT_MESSAGE : BK_NONE;
+    return rc < 0 || kw_batch_iter_partial(&it) || count == 0 ? KW_KAFKA_CORRUPT_MESSAGE : KW_KAFKA_NONE;
 }
 
 int bk_upconvert(bk_req *req, kw_slice records, kw_slice *batch)
@@ -166,22 +166,22 @@ int bk_upconvert(bk_req *req, kw_slice records, kw_slice *batch)
     kw_batch_iter it;
     kw_batch_iter_init(&it, records, KW_VERIFY_CRC);
     kw_batch b;
-    int rc, err = BK_NONE;
-    while (err == BK_NONE && (rc = kw_batch_iter_next(&it, &b)) == 1)
-        err = b.magic == 2 ? BK_INVALID_RECORD : up_entry(br, &u, &b.legacy, now, &keep, &codec);
-    if (err == BK_NONE && (rc < 0 || kw_batch_iter_partial(&it)))
-        err = BK_CORRUPT_MESSAGE;
-    if (err == BK_NONE && u.n == 0)
-        err = BK_INVALID_RECORD;
+    int rc, err = KW_KAFKA_NONE;
+    while (err == KW_KAFKA_NONE && (rc = kw_batch_iter_next(&it, &b)) == 1)
+        err = b.magic == 2 ? KW_KAFKA_INVALID_RECORD : up_entry(br, &u, &b.legacy, now, &keep, &codec);
+    if (err == KW_KAFKA_NONE && (rc < 0 || kw_batch_iter_partial(&it)))
+        err = KW_KAFKA_CORRUPT_MESSAGE;
+    if (err == KW_KAFKA_NONE && u.n == 0)
+        err = KW_KAFKA_INVALID_RECORD;
     /* timestamps as sent: each one's difference from the first must fit (hostile ones) */
-    for (size_t i = 0; i < u.n && err == BK_NONE; i++) {
+    for (size_t i = 0; i < u.n && err == KW_KAFKA_NONE; i++) {
         int64_t t = u.ts[i], base = u.ts[0];
         if ((base < 0 && t > INT64_MAX + base) || (base > 0 && t < INT64_MIN + base))
-            err = BK_INVALID_TIMESTAMP;
+            err = KW_KAFKA_INVALID_TIMESTAMP;
         else
             u.recs[i].timestamp_delta = t - base;
     }
-    if (err == BK_NONE) {
+    if (err == KW_KAFKA_NONE) {
         kw_batch_spec spec = kw_batch_spec_default();
         spec.base_timestamp = u.ts[0];
         spec.attributes = (int16_t)(codec | (u.all_magic0 ? KW_ATTR_TIMESTAMP_TYPE : 0));
@@ -190,13 +190,13 @@ int bk_upconvert(bk_req *req, kw_slice records, kw_slice *batch)
         kw_err e = kw_build_record_batch(&out, &spec, u.recs, u.n);
         size_t size = kw_builder_size(&out);
         if (e != KW_OK)
-            err = e == KW_ERR_TOO_LONG ? BK_RECORD_LIST_TOO_LARGE : BK_UNKNOWN_SERVER_ERROR;
+            err = e == KW_ERR_TOO_LONG ? KW_KAFKA_RECORD_LIST_TOO_LARGE : KW_KAFKA_UNKNOWN_SERVER_ERROR;
         else if (size > (size_t)br->cfg.max_message_bytes)
-            err = BK_MESSAGE_TOO_LARGE;
+            err = KW_KAFKA_MESSAGE_TOO_LARGE;
         else {
             uint8_t *p = bk_scratch_alloc(&req->scratch, size);
             if (!p || kw_builder_copy_out(&out, p, size) != size)
-                err = BK_UNKNOWN_SERVER_ERROR;
+                err = KW_KAFKA_UNKNOWN_SERVER_ERROR;
             else
                 *batch = (kw_slice){p, size};
         }
@@ -251,7 +251,7 @@ static int down_batch(bk_broker *br, down *d, const kw_record_batch *b, int64_t 
                       bufs *keep)
 {
     if (kw_record_batch_is_control(b))
-        return BK_NONE;
+        return KW_KAFKA_NONE;
     kw_compression codec = kw_record_batch_compression(b);
     kw_record_iter it;
     if (codec == KW_COMPRESSION_ZSTD)
@@ -259,14 +259,14 @@ static int down_batch(bk_broker *br, down *d, const kw_record_batch *b, int64_t 
     if (codec != KW_COMPRESSION_NONE) {
         kw_slice plain;
         int err = decompress(br, b, NULL, keep, &plain);
-        if (err != BK_NONE)
+        if (err != KW_KAFKA_NONE)
             return err;
         kw_record_iter_init_raw(&it, plain, b->record_count, 0);
     } else {
         kw_record_iter_init(&it, b);
     }
     if (!grow((void **)&d->groups, &d->capgroups, d->ngroups + 1, sizeof *d->groups))
-        return BK_UNKNOWN_SERVER_ERROR;
+        return KW_KAFKA_UNKNOWN_SERVER_ERROR;
     down_group *g = &d->groups[d->ngroups];
     g->codec = codec;
     g->append_time = kw_record_batch_timestamp_type(b) == KW_TIMESTAMP_LOG_APPEND_TIME;
@@ -277,22 +277,22 @@ static int down_batch(bk_broker *br, down *d, const kw_record_batch *b, int64_t 
     while ((rc = kw_record_iter_next(&it, &r)) == 1) {
         down_rec dr;
         if (!kw_record_offset(b, &r, &dr.offset) || !kw_record_timestamp(b, &r, &dr.timestamp))
-            return BK_CORRUPT_MESSAGE;
+            return KW_KAFKA_CORRUPT_MESSAGE;
         /* a plain message set starts where the client asked; a wrapper goes whole */
         if (codec == KW_COMPRESSION_NONE && dr.offset < first_offset)
             continue;
         dr.key = r.key;
         dr.value = r.value;
         if (!grow((void **)&d->recs, &d->cap, d->n + 1, sizeof *d->recs))
-            return BK_UNKNOWN_SERVER_ERROR;
+            return KW_KAFKA_UNKNOWN_SERVER_ERROR;
         d->recs[d->n++] = dr;
     }
     if (rc < 0)
-        return BK_CORRUPT_MESSAGE;
+        return KW_KAFKA_CORRUPT_MESSAGE;
     g->count = d->n - g->first;
     if (g->count > 0)
         d->ngroups++;
-    return BK_NONE;
+    return KW_KAFKA_NONE;
 }
 
 /* Writes a group's records as messages, last first; for a wrapper, offsets as KIP-31 says. */
@@ -313,7 +313,7 @@ static int write_wrapper(kw_builder *b, const down *d, const down_group *g, int8
 {
     kw_builder inner;
     kw_builder_init_growable(&inner, 1u << 16);
-    int err = BK_UNKNOWN_SERVER_ERROR;
+    int err = KW_KAFKA_UNKNOWN_SERVER_ERROR;
     uint8_t *plain = NULL, *packed = NULL;
     if (write_messages(&inner, d, g, magic, true) != KW_OK)
         goto out;
@@ -330,7 +330,7 @@ static int write_wrapper(kw_builder *b, const down *d, const down_group *g, int8
     const down_rec *last = &d->recs[g->first + g->count - 1];
     kw_build_legacy_message(b, magic, last->offset, attr, g->max_timestamp,
                             (kw_slice){NULL, 0}, (kw_slice){packed, len});
-    err = kw_builder_error(b) == KW_OK ? BK_NONE : BK_UNKNOWN_SERVER_ERROR;
+    err = kw_builder_error(b) == KW_OK ? KW_KAFKA_NONE : KW_KAFKA_UNKNOWN_SERVER_ERROR;
 out:
     free(plain);
     free(packed);
@@ -344,31 +344,31 @@ int bk_downconvert(bk_req *req, kw_slice batches, int64_t first_offset, int8_t m
     down d;
     memset(&d, 0, sizeof d);
     bufs keep = {NULL, 0, 0};
-    int err = BK_NONE;
+    int err = KW_KAFKA_NONE;
     kw_batch_iter it;
     kw_batch_iter_init(&it, batches, 0);
     kw_batch b;
     int rc;
     /* a partial batch at the end of the read is left out, as for every reader */
-    while (err == BK_NONE && (rc = kw_batch_iter_next(&it, &b)) == 1)
-        err = b.magic == 2 ? down_batch(br, &d, &b.v2, first_offset, &keep) : BK_CORRUPT_MESSAGE;
-    if (err == BK_NONE && rc < 0)
-        err = BK_CORRUPT_MESSAGE;
+    while (err == KW_KAFKA_NONE && (rc = kw_batch_iter_next(&it, &b)) == 1)
+        err = b.magic == 2 ? down_batch(br, &d, &b.v2, first_offset, &keep) : KW_KAFKA_CORRUPT_MESSAGE;
+    if (err == KW_KAFKA_NONE && rc < 0)
+        err = KW_KAFKA_CORRUPT_MESSAGE;
     kw_builder o;
     kw_builder_init_growable(&o, 1u << 16);
-    for (size_t i = d.ngroups; err == BK_NONE && i-- > 0;) {
+    for (size_t i = d.ngroups; err == KW_KAFKA_NONE && i-- > 0;) {
         const down_group *g = &d.groups[i];
         if (g->codec == KW_COMPRESSION_NONE)
-            err = write_messages(&o, &d, g, magic, false) == KW_OK ? BK_NONE
-                                                                    : BK_UNKNOWN_SERVER_ERROR;
+            err = write_messages(&o, &d, g, magic, false) == KW_OK ? KW_KAFKA_NONE
+                                                                    : KW_KAFKA_UNKNOWN_SERVER_ERROR;
         else
             err = write_wrapper(&o, &d, g, magic);
     }
-    if (err == BK_NONE) {
+    if (err == KW_KAFKA_NONE) {
         size_t size = kw_builder_size(&o);
         uint8_t *p = bk_scratch_alloc(&req->scratch, size);
         if (!p || kw_builder_copy_out(&o, p, size) != size)
-            err = BK_UNKNOWN_SERVER_ERROR;
+            err = KW_KAFKA_UNKNOWN_SERVER_ERROR;
         else
             *out = (kw_slice){p, size};
     }
@@ -383,10 +383,10 @@ int bk_downconvert_read(bk_req *req, const bk_read *rd, int64_t first_offset, in
                         kw_slice *out)
 {
     if (rd->len > SIZE_MAX)
-        return BK_UNKNOWN_SERVER_ERROR;
+        return KW_KAFKA_UNKNOWN_SERVER_ERROR;
     uint8_t *buf = malloc(rd->len ? (size_t)rd->len : 1);
     if (!buf)
-        return BK_UNKNOWN_SERVER_ERROR;
+        return KW_KAFKA_UNKNOWN_SERVER_ERROR;
     size_t got = 0;
     while (got < rd->len) {
         ssize_t r = pread(rd->fd, buf + got, (size_t)rd->len - got, (off_t)(rd->pos + got));
@@ -395,7 +395,7 @@ int bk_downconvert_read(bk_req *req, const bk_read *rd, int64_t first_offset, in
         got += (size_t)r;
     }
     int err = got == rd->len ? bk_downconvert(req, (kw_slice){buf, got}, first_offset, magic, out)
-                             : BK_KAFKA_STORAGE_ERROR;
+                             : KW_KAFKA_KAFKA_STORAGE_ERROR;
     free(buf);
     return err;
 }

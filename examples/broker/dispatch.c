@@ -131,10 +131,10 @@ bk_result bk_handle_api_versions(bk_req *req)
     kw_api_versions_request rq;
     kw_decode_error err;
     if (kw_api_versions_request_decode(&req->body, req->version, &rq, &err) != KW_OK) {
-        resp.error_code = BK_INVALID_REQUEST;
+        resp.error_code = KW_KAFKA_INVALID_REQUEST;
     } else if (req->version >= 3 && (!software_name_valid(rq.client_software_name) ||
                                      !software_name_valid(rq.client_software_version))) {
-        resp.error_code = BK_INVALID_REQUEST;
+        resp.error_code = KW_KAFKA_INVALID_REQUEST;
     }
     size_t n = sizeof handlers / sizeof handlers[0];
     kw_api_versions_response_api_version *keys = BK_ALLOC(req, kw_api_versions_response_api_version, n);
@@ -160,7 +160,7 @@ static void api_versions_unsupported(bk_req *req)
 {
     kw_api_versions_response resp;
     memset(&resp, 0, sizeof resp);
-    resp.error_code = BK_UNSUPPORTED_VERSION;
+    resp.error_code = KW_KAFKA_UNSUPPORTED_VERSION;
     const kw_api_info *info = kw_api_lookup(KW_API_API_VERSIONS);
     kw_api_versions_response_api_version key = {KW_API_API_VERSIONS, info->min_version,
                                                 served_max_version(KW_API_API_VERSIONS),
@@ -216,7 +216,7 @@ bk_result bk_dispatch(bk_req *req)
         if (fn) {
             res = fn(req);
         } else {
-            kw_build_error_response(req->out, key, req->version, BK_UNSUPPORTED_VERSION);
+            kw_build_error_response(req->out, key, req->version, KW_KAFKA_UNSUPPORTED_VERSION);
             res = BK_RESPOND;
         }
     }
@@ -242,7 +242,7 @@ bk_result bk_reply_decode_error(bk_req *req, const kw_decode_error *err)
     kw_builder_reset(req->out); /* bk_dispatch began the frame on the empty builder */
     int16_t code = kw_err_kafka_code(err->code);
     if (code == -1)
-        code = BK_INVALID_REQUEST;
+        code = KW_KAFKA_INVALID_REQUEST;
     if (!kw_message_has_error_code(kw_message_for_api(req->hdr.api_key, true), req->version))
         return BK_CLOSE;
     kw_build_error_response(req->out, req->hdr.api_key, req->version, code);

@@ -141,11 +141,11 @@ bk_result bk_handle_fetch(bk_req *req)
             fpp->out = pd;
             fpp->rd.fd = -1;
             if (!topic) {
-                pd->error_code = req->version >= 13 ? BK_UNKNOWN_TOPIC_ID : BK_UNKNOWN_TOPIC_OR_PARTITION;
+                pd->error_code = req->version >= 13 ? KW_KAFKA_UNKNOWN_TOPIC_ID : KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             if (fp.partition < 0 || fp.partition >= topic->nparts) {
-                pd->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+                pd->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             bk_partition *p = topic->parts[fp.partition];
@@ -153,7 +153,7 @@ bk_result bk_handle_fetch(bk_req *req)
             pd->last_stable_offset = p->log.end;
             pd->log_start_offset = p->log.start;
             if (fp.current_leader_epoch > 0) {
-                pd->error_code = BK_UNKNOWN_LEADER_EPOCH;
+                pd->error_code = KW_KAFKA_UNKNOWN_LEADER_EPOCH;
                 continue;
             }
             fpp->p = p;
@@ -173,7 +173,7 @@ bk_result bk_handle_fetch(bk_req *req)
         if (!f->p)
             continue;
         if (f->max_bytes < 0) {
-            f->out->error_code = BK_INVALID_FETCH_SIZE;
+            f->out->error_code = KW_KAFKA_INVALID_FETCH_SIZE;
             continue;
         }
         uint64_t limit = (uint64_t)f->max_bytes;
@@ -181,7 +181,7 @@ bk_result bk_handle_fetch(bk_req *req)
             limit = (uint64_t)budget;
         int code = bk_log_read(&f->p->log, f->offset, limit, first && req->version >= 3, &f->rd);
         f->out->error_code = (int16_t)code;
-        if (code != BK_NONE || f->rd.len == 0)
+        if (code != KW_KAFKA_NONE || f->rd.len == 0)
             continue;
         total += f->rd.len;
         budget -= (int64_t)f->rd.len;
@@ -193,7 +193,7 @@ bk_result bk_handle_fetch(bk_req *req)
     bool enough = rq.min_bytes <= 0 || total >= (uint64_t)rq.min_bytes;
     bool any_error = false;
     for (size_t i = 0; i < k; i++)
-        if (fps[i].out->error_code != BK_NONE)
+        if (fps[i].out->error_code != KW_KAFKA_NONE)
             any_error = true;
     if (!enough && !any_error && !req->final && rq.max_wait_ms > 0 && req->conn) {
         req->park = BK_PARK_FETCH;
@@ -208,7 +208,7 @@ bk_result bk_handle_fetch(bk_req *req)
     int8_t legacy_magic = req->version <= 1 ? 0 : req->version <= 3 ? 1 : 2;
     for (size_t i = 0; i < k; i++) {
         fetch_part *f = &fps[i];
-        if (!f->p || f->out->error_code != BK_NONE || f->rd.len == 0)
+        if (!f->p || f->out->error_code != KW_KAFKA_NONE || f->rd.len == 0)
             continue;
         if (legacy_magic < 2)
             f->out->error_code = (int16_t)bk_downconvert_read(req, &f->rd, f->offset, legacy_magic,
@@ -264,11 +264,11 @@ bk_result bk_handle_list_offsets(bk_req *req)
             pr->leader_epoch = -1;
             pr->old_style_offsets = kw_array_of(NULL, 0);
             if (!topic || lp.partition_index < 0 || lp.partition_index >= topic->nparts) {
-                pr->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+                pr->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             if (lp.current_leader_epoch > 0) {
-                pr->error_code = BK_UNKNOWN_LEADER_EPOCH;
+                pr->error_code = KW_KAFKA_UNKNOWN_LEADER_EPOCH;
                 continue;
             }
             bk_log *log = &topic->parts[lp.partition_index]->log;
@@ -282,7 +282,7 @@ bk_result bk_handle_list_offsets(bk_req *req)
             else if (ts == LATEST_TIERED)
                 offset = -1;
             else if (ts < 0) {
-                pr->error_code = BK_INVALID_REQUEST;
+                pr->error_code = KW_KAFKA_INVALID_REQUEST;
                 continue;
             } else {
                 offset = bk_log_offset_for_timestamp(log, ts, &found_ts);

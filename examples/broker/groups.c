@@ -420,7 +420,7 @@ static bk_result join_reply(bk_req *req, bk_group *g, bk_member *m, int16_t erro
     resp.leader = bk_cstr("");
     resp.protocol_name = req->version >= 7 ? (kw_slice){NULL, 0} : bk_cstr("");
     resp.members = kw_array_of(NULL, 0);
-    if (error == BK_NONE && g && m) {
+    if (error == KW_KAFKA_NONE && g && m) {
         resp.generation_id = g->generation;
         resp.protocol_type = bk_cstr(g->protocol_type);
         resp.protocol_name = bk_cstr(g->protocol_name ? g->protocol_name : "");
@@ -608,11 +608,11 @@ static bk_result join_wait(bk_req *req, bk_group *g, bk_member *m)
     maybe_complete_join(br, g);
     if (g->state == BK_GROUP_COMPLETING_REBALANCE && m->join_conn == req->conn) {
         m->join_conn = NULL;
-        return join_reply(req, g, m, BK_NONE, bk_cstr(m->member_id));
+        return join_reply(req, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
     }
     if (!req->conn) {
         m->join_conn = NULL;
-        return join_reply(req, NULL, NULL, BK_REBALANCE_IN_PROGRESS, bk_cstr(m->member_id));
+        return join_reply(req, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS, bk_cstr(m->member_id));
     }
     return join_park(req, m);
 }
@@ -628,33 +628,33 @@ bk_result bk_handle_join_group(bk_req *req)
     if (req->resumed) {
         bk_member *m = g && req->conn ? member_for_conn(g, req->conn, false) : NULL;
         if (!m)
-            return join_reply(req, NULL, NULL, BK_UNKNOWN_MEMBER_ID, rq.member_id);
+            return join_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq.member_id);
         if (g->state != BK_GROUP_COMPLETING_REBALANCE && g->state != BK_GROUP_STABLE)
             return join_park(req, m); /* not for this one yet */
         m->join_conn = NULL;
-        return join_reply(req, g, m, BK_NONE, bk_cstr(m->member_id));
+        return join_reply(req, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
     }
     if (rq.group_id.len == 0)
-        return join_reply(req, NULL, NULL, BK_INVALID_GROUP_ID, rq.member_id);
+        return join_reply(req, NULL, NULL, KW_KAFKA_INVALID_GROUP_ID, rq.member_id);
     if (rq.session_timeout_ms < br->cfg.group_min_session_timeout_ms ||
         rq.session_timeout_ms > br->cfg.group_max_session_timeout_ms)
-        return join_reply(req, NULL, NULL, BK_INVALID_SESSION_TIMEOUT, rq.member_id);
+        return join_reply(req, NULL, NULL, KW_KAFKA_INVALID_SESSION_TIMEOUT, rq.member_id);
     if (rq.protocol_type.len == 0 || kw_array_len(&rq.protocols) == 0)
-        return join_reply(req, NULL, NULL, BK_INCONSISTENT_GROUP_PROTOCOL, rq.member_id);
+        return join_reply(req, NULL, NULL, KW_KAFKA_INCONSISTENT_GROUP_PROTOCOL, rq.member_id);
     int32_t rebalance_timeout = req->version >= 1 ? rq.rebalance_timeout_ms : rq.session_timeout_ms;
     if (rebalance_timeout <= 0)
         rebalance_timeout = rq.session_timeout_ms;
     bool unknown_member = rq.member_id.len == 0;
     if (!g && !unknown_member)
-        return join_reply(req, NULL, NULL, BK_UNKNOWN_MEMBER_ID, rq.member_id);
+        return join_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq.member_id);
     if (!g)
         g = bk_group_get(br, rq.group_id, true);
     if (!g) /* out of memory or --max-groups */
-        return join_reply(req, NULL, NULL, BK_COORDINATOR_NOT_AVAILABLE, rq.member_id);
+        return join_reply(req, NULL, NULL, KW_KAFKA_COORDINATOR_NOT_AVAILABLE, rq.member_id);
     if (g->state == BK_GROUP_DEAD)
-        return join_reply(req, NULL, NULL, BK_COORDINATOR_NOT_AVAILABLE, rq.member_id);
+        return join_reply(req, NULL, NULL, KW_KAFKA_COORDINATOR_NOT_AVAILABLE, rq.member_id);
     if (!protocols_compatible(g, &rq))
-        return join_reply(req, NULL, NULL, BK_INCONSISTENT_GROUP_PROTOCOL, rq.member_id);
+        return join_reply(req, NULL, NULL, KW_KAFKA_INCONSISTENT_GROUP_PROTOCOL, rq.member_id);
 
     if (unknown_member) {
         if (g->nmembers + g->npending >= (size_t)br->cfg.group_max_size)
@@ -682,7 +682,7 @@ bk_result bk_handle_join_group(bk_req *req)
             g->pending[g->npending].member_id = id;
             g->pending[g->npending].deadline = br->now + rq.session_timeout_ms;
             g->npending++;
-            return join_reply(req, NULL, NULL, BK_MEMBER_ID_REQUIRED, bk_cstr(id));
+            return join_reply(req, NULL, NULL, KW_KAFKA_MEMBER_ID_REQUIRED, bk_cstr(id));
         }
         bk_member *m = add_member(req, g, id, &rq, rebalance_timeout);
         if (!m)
@@ -723,7 +723,7 @@ bk_result bk_handle_join_group(bk_req *req)
     }
     bk_member *m = member_find(g, rq.member_id);
     if (!m)
-        return join_reply(req, NULL, NULL, BK_UNKNOWN_MEMBER_ID, rq.member_id);
+        return join_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq.member_id);
     if (m->join_conn && m->join_conn != req->conn) {
         /* an older JoinGroup of this member is answered as Kafka does: with an error */
         bk_conn *old = m->join_conn;
@@ -742,16 +742,16 @@ bk_result bk_handle_join_group(bk_req *req)
         return join_wait(req, g, m);
     case BK_GROUP_COMPLETING_REBALANCE:
         if (same)
-            return join_reply(req, g, m, BK_NONE, bk_cstr(m->member_id));
+            return join_reply(req, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
         prepare_rebalance(br, g);
         return join_wait(req, g, m);
     case BK_GROUP_STABLE:
         if (same && !is_leader)
-            return join_reply(req, g, m, BK_NONE, bk_cstr(m->member_id));
+            return join_reply(req, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
         prepare_rebalance(br, g);
         return join_wait(req, g, m);
     default:
-        return join_reply(req, NULL, NULL, BK_UNKNOWN_MEMBER_ID, rq.member_id);
+        return join_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq.member_id);
     }
 }
 
@@ -763,7 +763,7 @@ static bk_result sync_reply(bk_req *req, const bk_group *g, const bk_member *m, 
     memset(&resp, 0, sizeof resp);
     resp.error_code = error;
     resp.assignment = bk_cstr("");
-    if (error == BK_NONE && g && m) {
+    if (error == KW_KAFKA_NONE && g && m) {
         resp.protocol_type = g->protocol_type ? bk_cstr(g->protocol_type) : (kw_slice){NULL, 0};
         resp.protocol_name = g->protocol_name ? bk_cstr(g->protocol_name) : (kw_slice){NULL, 0};
         if (m->assignment)
@@ -784,34 +784,34 @@ bk_result bk_handle_sync_group(bk_req *req)
     if (req->resumed) {
         bk_member *m = g && req->conn ? member_for_conn(g, req->conn, true) : NULL;
         if (!m)
-            return sync_reply(req, NULL, NULL, BK_UNKNOWN_MEMBER_ID);
+            return sync_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID);
         m->sync_conn = NULL;
         if (g->state == BK_GROUP_STABLE && g->generation == rq.generation_id)
-            return sync_reply(req, g, m, BK_NONE);
-        return sync_reply(req, NULL, NULL, BK_REBALANCE_IN_PROGRESS);
+            return sync_reply(req, g, m, KW_KAFKA_NONE);
+        return sync_reply(req, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS);
     }
     if (rq.group_id.len == 0)
-        return sync_reply(req, NULL, NULL, BK_INVALID_GROUP_ID);
+        return sync_reply(req, NULL, NULL, KW_KAFKA_INVALID_GROUP_ID);
     bk_member *m = g ? member_find(g, rq.member_id) : NULL;
     if (!g || !m || g->state == BK_GROUP_EMPTY)
-        return sync_reply(req, NULL, NULL, BK_UNKNOWN_MEMBER_ID);
+        return sync_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID);
     if (g->state == BK_GROUP_DEAD)
-        return sync_reply(req, NULL, NULL, BK_COORDINATOR_NOT_AVAILABLE);
+        return sync_reply(req, NULL, NULL, KW_KAFKA_COORDINATOR_NOT_AVAILABLE);
     if (rq.generation_id != g->generation)
-        return sync_reply(req, NULL, NULL, BK_ILLEGAL_GENERATION);
+        return sync_reply(req, NULL, NULL, KW_KAFKA_ILLEGAL_GENERATION);
     if ((rq.protocol_type.ptr && !bk_slice_eqs(rq.protocol_type, g->protocol_type ? g->protocol_type : "")) ||
         (rq.protocol_name.ptr && !bk_slice_eqs(rq.protocol_name, g->protocol_name ? g->protocol_name : "")))
-        return sync_reply(req, NULL, NULL, BK_INCONSISTENT_GROUP_PROTOCOL);
+        return sync_reply(req, NULL, NULL, KW_KAFKA_INCONSISTENT_GROUP_PROTOCOL);
     m->last_heartbeat = br->now;
     if (g->state == BK_GROUP_PREPARING_REBALANCE)
-        return sync_reply(req, NULL, NULL, BK_REBALANCE_IN_PROGRESS);
+        return sync_reply(req, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS);
     if (g->state == BK_GROUP_STABLE)
-        return sync_reply(req, g, m, BK_NONE);
+        return sync_reply(req, g, m, KW_KAFKA_NONE);
     /* CompletingRebalance */
     bool is_leader = g->leader && strcmp(g->leader, m->member_id) == 0;
     if (!is_leader) {
         if (!req->conn)
-            return sync_reply(req, NULL, NULL, BK_REBALANCE_IN_PROGRESS);
+            return sync_reply(req, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS);
         m->sync_conn = req->conn;
         m->sync_conn_id = req->conn->id;
         req->park = BK_PARK_SYNC;
@@ -842,7 +842,7 @@ bk_result bk_handle_sync_group(bk_req *req)
         if (g->members[i]->sync_conn)
             bk_conn_wake(br, g->members[i]->sync_conn);
     }
-    return sync_reply(req, g, m, BK_NONE);
+    return sync_reply(req, g, m, KW_KAFKA_NONE);
 }
 
 /* ---- Heartbeat, LeaveGroup --------------------------------------------------------------------- */
@@ -858,17 +858,17 @@ bk_result bk_handle_heartbeat(bk_req *req)
     kw_heartbeat_response resp;
     memset(&resp, 0, sizeof resp);
     if (rq.group_id.len == 0)
-        resp.error_code = BK_INVALID_GROUP_ID;
+        resp.error_code = KW_KAFKA_INVALID_GROUP_ID;
     else if (g && g->state == BK_GROUP_DEAD)
-        resp.error_code = BK_COORDINATOR_NOT_AVAILABLE;
+        resp.error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
     else if (!g || !m || g->state == BK_GROUP_EMPTY)
-        resp.error_code = BK_UNKNOWN_MEMBER_ID;
+        resp.error_code = KW_KAFKA_UNKNOWN_MEMBER_ID;
     else if (rq.generation_id != g->generation)
-        resp.error_code = BK_ILLEGAL_GENERATION;
+        resp.error_code = KW_KAFKA_ILLEGAL_GENERATION;
     else {
         m->last_heartbeat = req->br->now;
         if (g->state == BK_GROUP_PREPARING_REBALANCE)
-            resp.error_code = BK_REBALANCE_IN_PROGRESS;
+            resp.error_code = KW_KAFKA_REBALANCE_IN_PROGRESS;
     }
     return kw_heartbeat_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
                                                                                : BK_CLOSE;
@@ -886,9 +886,9 @@ bk_result bk_handle_leave_group(bk_req *req)
     memset(&resp, 0, sizeof resp);
     resp.members = kw_array_of(NULL, 0);
     if (rq.group_id.len == 0) {
-        resp.error_code = BK_INVALID_GROUP_ID;
+        resp.error_code = KW_KAFKA_INVALID_GROUP_ID;
     } else if (!g) {
-        resp.error_code = BK_UNKNOWN_MEMBER_ID;
+        resp.error_code = KW_KAFKA_UNKNOWN_MEMBER_ID;
     } else {
         bool removed = false;
         if (req->version < 3) {
@@ -898,7 +898,7 @@ bk_result bk_handle_leave_group(bk_req *req)
                 remove_member(br, g, m);
                 removed = true;
             } else {
-                resp.error_code = BK_UNKNOWN_MEMBER_ID;
+                resp.error_code = KW_KAFKA_UNKNOWN_MEMBER_ID;
             }
         } else {
             int32_t n = kw_array_len(&rq.members);
@@ -919,7 +919,7 @@ bk_result bk_handle_leave_group(bk_req *req)
                             bk_slice_eqs(mi.group_instance_id, g->members[k]->instance_id))
                             m = g->members[k];
                     if (m && mi.member_id.len && !bk_slice_eqs(mi.member_id, m->member_id)) {
-                        rs[i].error_code = BK_FENCED_INSTANCE_ID;
+                        rs[i].error_code = KW_KAFKA_FENCED_INSTANCE_ID;
                         continue;
                     }
                 }
@@ -934,7 +934,7 @@ bk_result bk_handle_leave_group(bk_req *req)
                         }
                     }
                     if (!pending)
-                        rs[i].error_code = BK_UNKNOWN_MEMBER_ID;
+                        rs[i].error_code = KW_KAFKA_UNKNOWN_MEMBER_ID;
                     continue;
                 }
                 bk_log_msg("group %s: member %s left", g->id, m->member_id);
@@ -965,28 +965,28 @@ bk_result bk_handle_offset_commit(bk_req *req)
     bk_broker *br = req->br;
     int32_t generation = req->version >= 1 ? rq.generation_id_or_member_epoch : -1;
     bk_group *g = bk_group_find(br, rq.group_id);
-    int16_t group_error = BK_NONE;
+    int16_t group_error = KW_KAFKA_NONE;
     if (rq.group_id.len == 0) {
-        group_error = BK_INVALID_GROUP_ID;
+        group_error = KW_KAFKA_INVALID_GROUP_ID;
     } else if (!g) {
         if (generation < 0)
             g = bk_group_get(br, rq.group_id, true);
         else
-            group_error = req->version >= 9 ? BK_GROUP_ID_NOT_FOUND : BK_ILLEGAL_GENERATION;
-        if (!g && group_error == BK_NONE)
-            group_error = BK_COORDINATOR_NOT_AVAILABLE;
+            group_error = req->version >= 9 ? KW_KAFKA_GROUP_ID_NOT_FOUND : KW_KAFKA_ILLEGAL_GENERATION;
+        if (!g && group_error == KW_KAFKA_NONE)
+            group_error = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
     } else if (g->state == BK_GROUP_DEAD) {
-        group_error = BK_COORDINATOR_NOT_AVAILABLE;
+        group_error = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
     } else if (generation < 0 && g->state == BK_GROUP_EMPTY) {
         /* a simple consumer's commit */
     } else if (g->state == BK_GROUP_COMPLETING_REBALANCE) {
-        group_error = BK_REBALANCE_IN_PROGRESS;
+        group_error = KW_KAFKA_REBALANCE_IN_PROGRESS;
     } else {
         bk_member *m = member_find(g, rq.member_id);
         if (!m)
-            group_error = BK_UNKNOWN_MEMBER_ID;
+            group_error = KW_KAFKA_UNKNOWN_MEMBER_ID;
         else if (generation != g->generation)
-            group_error = BK_ILLEGAL_GENERATION;
+            group_error = KW_KAFKA_ILLEGAL_GENERATION;
         else
             m->last_heartbeat = br->now;
     }
@@ -1019,12 +1019,12 @@ bk_result bk_handle_offset_commit(bk_req *req)
         kw_array_iter_init(&pi, &ct.partitions);
         for (int32_t i = 0; kw_offset_commit_request_offset_commit_request_partition_next(&pi, &cp); i++) {
             parts[i].partition_index = cp.partition_index;
-            if (group_error != BK_NONE) {
+            if (group_error != KW_KAFKA_NONE) {
                 parts[i].error_code = group_error;
             } else if (!topic || cp.partition_index < 0 || cp.partition_index >= topic->nparts) {
-                parts[i].error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+                parts[i].error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
             } else if (cp.committed_metadata.len > 4096) {
-                parts[i].error_code = BK_OFFSET_METADATA_TOO_LARGE;
+                parts[i].error_code = KW_KAFKA_OFFSET_METADATA_TOO_LARGE;
             } else {
                 bk_offset_entry *e = &entries[nentries++];
                 char *tn = bk_scratch_alloc(&req->scratch, ct.name.len + 1);
@@ -1046,16 +1046,16 @@ bk_result bk_handle_offset_commit(bk_req *req)
             }
         }
     }
-    int16_t store_error = BK_NONE;
+    int16_t store_error = KW_KAFKA_NONE;
     if (nentries && bk_offsets_store(br, g, entries, nentries) != 0) {
         bk_log_msg("group %s: offsets not stored", g->id);
-        store_error = BK_COORDINATOR_NOT_AVAILABLE;
+        store_error = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
     }
-    if (store_error == BK_NONE) {
+    if (store_error == KW_KAFKA_NONE) {
         for (size_t i = 0; i < nentries; i++) {
             bk_offset_entry *e = bk_group_offset(g, bk_cstr(entries[i].topic), entries[i].partition, true);
             if (!e) {
-                store_error = BK_COORDINATOR_NOT_AVAILABLE;
+                store_error = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
                 break;
             }
             e->offset = entries[i].offset;
@@ -1204,7 +1204,7 @@ bk_result bk_handle_offset_fetch(bk_req *req)
         }
         resp.topics = kw_array_of(ts, n);
         if (rq.group_id.len == 0)
-            resp.error_code = BK_INVALID_GROUP_ID;
+            resp.error_code = KW_KAFKA_INVALID_GROUP_ID;
     } else {
         int32_t ng = kw_array_len(&rq.groups);
         kw_offset_fetch_response_offset_fetch_response_group *gs =
@@ -1241,7 +1241,7 @@ bk_result bk_handle_offset_fetch(bk_req *req)
             gs[k].group_id = rg.group_id;
             gs[k].topics = kw_array_of(ts, n);
             if (rg.group_id.len == 0)
-                gs[k].error_code = BK_INVALID_GROUP_ID;
+                gs[k].error_code = KW_KAFKA_INVALID_GROUP_ID;
         }
         resp.groups = kw_array_of(gs, ng);
     }
@@ -1342,14 +1342,14 @@ bk_result bk_handle_describe_groups(bk_req *req)
         d->protocol_data = bk_cstr("");
         d->members = kw_array_of(NULL, 0);
         if (id.len == 0) {
-            d->error_code = BK_INVALID_GROUP_ID;
+            d->error_code = KW_KAFKA_INVALID_GROUP_ID;
             d->group_state = bk_cstr("");
             continue;
         }
         if (!g) {
             d->group_state = bk_cstr("Dead");
             if (req->version >= 6)
-                d->error_code = BK_GROUP_ID_NOT_FOUND;
+                d->error_code = KW_KAFKA_GROUP_ID_NOT_FOUND;
             continue;
         }
         d->group_state = bk_cstr(bk_group_state_name(g->state));
@@ -1399,13 +1399,13 @@ bk_result bk_handle_delete_groups(bk_req *req)
         rs[i].group_id = id;
         bk_group *g = bk_group_find(br, id);
         if (id.len == 0)
-            rs[i].error_code = BK_INVALID_GROUP_ID;
+            rs[i].error_code = KW_KAFKA_INVALID_GROUP_ID;
         else if (!g)
-            rs[i].error_code = BK_GROUP_ID_NOT_FOUND;
+            rs[i].error_code = KW_KAFKA_GROUP_ID_NOT_FOUND;
         else if (g->state != BK_GROUP_EMPTY || g->nmembers)
-            rs[i].error_code = BK_NON_EMPTY_GROUP;
+            rs[i].error_code = KW_KAFKA_NON_EMPTY_GROUP;
         else if (bk_offsets_delete_group(br, g) != 0)
-            rs[i].error_code = BK_COORDINATOR_NOT_AVAILABLE;
+            rs[i].error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
         else {
             bk_log_msg("group %s deleted", g->id);
             group_remove(br, g);

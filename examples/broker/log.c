@@ -604,16 +604,16 @@ int bk_log_read(bk_log *log, int64_t offset, uint64_t max_bytes, bool min_one, b
     memset(out, 0, sizeof *out);
     out->fd = -1;
     if (offset < log->start || offset > log->end)
-        return BK_OFFSET_OUT_OF_RANGE;
+        return KW_KAFKA_OFFSET_OUT_OF_RANGE;
     if (offset == log->end)
-        return BK_NONE;
+        return KW_KAFKA_NONE;
     bk_segment *s = seg_for(log, offset);
     if (!s)
-        return BK_NONE;
+        return KW_KAFKA_NONE;
     uint64_t pos;
     kw_record_batch h;
     if (!seg_locate(s, offset, &pos, &h))
-        return BK_NONE;
+        return KW_KAFKA_NONE;
     uint64_t avail = s->size - pos;
     uint64_t len = avail < max_bytes ? avail : max_bytes;
     if (min_one && len < kw_record_batch_size(&h))
@@ -622,7 +622,7 @@ int bk_log_read(bk_log *log, int64_t offset, uint64_t max_bytes, bool min_one, b
     out->pos = pos;
     out->len = len;
     out->first_batch = kw_record_batch_size(&h);
-    return BK_NONE;
+    return KW_KAFKA_NONE;
 }
 
 /* Reads the batch at pos whole into *buf (grown as needed). */

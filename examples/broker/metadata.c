@@ -18,7 +18,7 @@ static bool describe_topic(bk_req *req, bk_topic *t, kw_metadata_response_metada
                            bool include_ops)
 {
     bk_broker *br = req->br;
-    out->error_code = BK_NONE;
+    out->error_code = KW_KAFKA_NONE;
     out->name = (kw_slice){(const uint8_t *)t->name, t->name_len};
     out->topic_id = t->id;
     out->topic_authorized_operations = include_ops ? BK_TOPIC_AUTHORIZED_OPS : INT32_MIN;
@@ -89,11 +89,11 @@ bk_result bk_handle_metadata(bk_req *req)
             if (!mt.name.ptr) {
                 t = bk_topic_find_id(br, &mt.topic_id);
                 if (!t) {
-                    out->error_code = BK_UNKNOWN_TOPIC_ID;
+                    out->error_code = KW_KAFKA_UNKNOWN_TOPIC_ID;
                     continue;
                 }
             } else if (!bk_topic_name_valid(mt.name)) {
-                out->error_code = BK_INVALID_TOPIC_EXCEPTION;
+                out->error_code = KW_KAFKA_INVALID_TOPIC_EXCEPTION;
                 continue;
             } else {
                 t = bk_topic_find(br, mt.name);
@@ -104,13 +104,13 @@ bk_result bk_handle_metadata(bk_req *req)
                                            &t, &msg);
                 /* as Kafka answers a topic it has just asked its controller to create:
                  * LEADER_NOT_AVAILABLE, and the client asks again */
-                out->error_code = (int16_t)(code == BK_NONE ? BK_LEADER_NOT_AVAILABLE
-                                            : code == BK_POLICY_VIOLATION ? BK_UNKNOWN_TOPIC_OR_PARTITION
+                out->error_code = (int16_t)(code == KW_KAFKA_NONE ? KW_KAFKA_LEADER_NOT_AVAILABLE
+                                            : code == KW_KAFKA_POLICY_VIOLATION ? KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION
                                                                           : code);
                 continue;
             }
             if (!t) {
-                out->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+                out->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             if (!describe_topic(req, t, out, include_ops))
@@ -219,7 +219,7 @@ bk_result bk_handle_describe_topic_partitions(bk_req *req)
         o->topic_authorized_operations = BK_TOPIC_AUTHORIZED_OPS;
         o->partitions = kw_array_of(NULL, 0);
         if (!t) {
-            o->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+            o->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
             out++;
             continue;
         }
@@ -289,7 +289,7 @@ bk_result bk_handle_describe_cluster(bk_req *req)
     resp.cluster_authorized_operations =
         rq.include_cluster_authorized_operations ? BK_CLUSTER_AUTHORIZED_OPS : INT32_MIN;
     if (req->version >= 1 && rq.endpoint_type != 1) {
-        resp.error_code = BK_INVALID_REQUEST;
+        resp.error_code = KW_KAFKA_INVALID_REQUEST;
         resp.error_message = bk_cstr("Only the brokers endpoint type is served.");
         resp.endpoint_type = rq.endpoint_type;
         resp.brokers = kw_array_of(NULL, 0);
@@ -309,11 +309,11 @@ bk_result bk_handle_find_coordinator(bk_req *req)
     bk_broker *br = req->br;
     kw_find_coordinator_response resp;
     memset(&resp, 0, sizeof resp);
-    int16_t code = BK_NONE;
+    int16_t code = KW_KAFKA_NONE;
     if (rq.key_type == 1)
-        code = BK_COORDINATOR_NOT_AVAILABLE; /* no transaction coordinator */
+        code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE; /* no transaction coordinator */
     else if (rq.key_type != 0)
-        code = BK_INVALID_REQUEST;
+        code = KW_KAFKA_INVALID_REQUEST;
     if (req->version < 4) {
         resp.error_code = code;
         resp.node_id = code ? -1 : br->cfg.node_id;

@@ -37,55 +37,55 @@ static int check_producer(bk_log *log, const kw_record_batch *b, int64_t *duplic
 {
     *duplicate_offset = -1;
     if (b->producer_id < 0)
-        return BK_NONE;
+        return KW_KAFKA_NONE;
     bk_producer *p = bk_log_producer(log, b->producer_id, false);
     if (!p || p->epoch < 0)
-        return BK_NONE;
+        return KW_KAFKA_NONE;
     if (b->producer_epoch < p->epoch)
-        return BK_INVALID_PRODUCER_EPOCH;
+        return KW_KAFKA_INVALID_PRODUCER_EPOCH;
     int32_t last_seq =
         (int32_t)(((int64_t)b->base_sequence + b->last_offset_delta) % ((int64_t)INT32_MAX + 1));
     if (b->producer_epoch == p->epoch) {
         for (int i = 0; i < p->n; i++) {
             if (p->b[i].first_seq == b->base_sequence && p->b[i].last_seq == last_seq) {
                 *duplicate_offset = p->b[i].first_offset;
-                return BK_NONE;
+                return KW_KAFKA_NONE;
             }
         }
         int32_t current = p->n ? p->b[p->n - 1].last_seq : -1;
         if (p->n && !in_sequence(current, b->base_sequence))
-            return BK_OUT_OF_ORDER_SEQUENCE_NUMBER;
-        return BK_NONE;
+            return KW_KAFKA_OUT_OF_ORDER_SEQUENCE_NUMBER;
+        return KW_KAFKA_NONE;
     }
     /* a new epoch starts its sequences at 0 */
-    return b->base_sequence == 0 ? BK_NONE : BK_OUT_OF_ORDER_SEQUENCE_NUMBER;
+    return b->base_sequence == 0 ? KW_KAFKA_NONE : KW_KAFKA_OUT_OF_ORDER_SEQUENCE_NUMBER;
 }
 
 /* Checks one v2 batch from a producer. */
 static int check_batch(bk_req *req, const kw_record_batch *b)
 {
     if ((size_t)b->batch_length + KW_ENTRY_OVERHEAD > (size_t)req->br->cfg.max_message_bytes)
-        return BK_MESSAGE_TOO_LARGE;
+        return KW_KAFKA_MESSAGE_TOO_LARGE;
     if (kw_record_batch_is_control(b))
-        return BK_INVALID_RECORD;
+        return KW_KAFKA_INVALID_RECORD;
     if (kw_record_batch_is_transactional(b))
-        return BK_INVALID_TXN_STATE; /* no transaction coordinator here */
+        return KW_KAFKA_INVALID_TXN_STATE; /* no transaction coordinator here */
     if (b->record_count <= 0 || b->last_offset_delta != b->record_count - 1)
-        return BK_INVALID_RECORD;
+        return KW_KAFKA_INVALID_RECORD;
     kw_compression codec = kw_record_batch_compression(b);
     if (codec > KW_COMPRESSION_ZSTD)
-        return BK_CORRUPT_MESSAGE;
+        return KW_KAFKA_CORRUPT_MESSAGE;
     if (codec == KW_COMPRESSION_ZSTD && req->version < 7)
         return 76; /* UNSUPPORTED_COMPRESSION_TYPE */
     if (b->producer_id >= 0 && (b->producer_epoch < 0 || b->base_sequence < 0))
-        return BK_INVALID_RECORD;
+        return KW_KAFKA_INVALID_RECORD;
     kw_record_iter it;
     kw_record r;
     if (codec != KW_COMPRESSION_NONE) {
         /* records are checked after decompression, as Kafka's LogValidator does; a
          * codec this build lacks leaves them to the consumers */
         if (!kw_compression_available(codec))
-            return BK_NONE;
+            return KW_KAFKA_NONE;
         /* the room grows 8x a try, up to --max-decompressed: a bomb stops there */
         kw_err e = KW_ERR_DECOMPRESSED_TOO_LARGE;
         size_t len = 0;
@@ -94,13 +94,13 @@ static int check_batch(bk_req *req, const kw_record_batch *b)
              cap *= 8) {
             buf = bk_decompress_buffer(req->br, cap);
             if (!buf)
-                return BK_UNKNOWN_SERVER_ERROR;
+                return KW_KAFKA_UNKNOWN_SERVER_ERROR;
             e = kw_record_batch_decompress(b, buf, cap, &len);
         }
         if (e == KW_ERR_DECOMPRESSED_TOO_LARGE)
-            return BK_RECORD_LIST_TOO_LARGE;
+            return KW_KAFKA_RECORD_LIST_TOO_LARGE;
         if (e != KW_OK)
-            return BK_CORRUPT_MESSAGE;
+            return KW_KAFKA_CORRUPT_MESSAGE;
         kw_record_iter_init_raw(&it, (kw_slice){buf, len}, b->record_count, 0);
     } else {
         kw_record_iter_init(&it, b);
@@ -109,9 +109,9 @@ static int check_batch(bk_req *req, const kw_record_batch *b)
     int rc;
     while ((rc = kw_record_iter_next(&it, &r)) == 1) {
         if (r.offset_delta != i++)
-            return BK_INVALID_RECORD;
+            return KW_KAFKA_INVALID_RECORD;
     }
-    return rc == 0 ? BK_NONE : BK_CORRUPT_MESSAGE;
+    return rc == 0 ? KW_KAFKA_NONE : KW_KAFKA_CORRUPT_MESSAGE;
 }
 
 #define MAX_BATCHES 64
@@ -141,18 +141,18 @@ static int produce_partition(bk_req *req, bk_partition *p, kw_slice records, int
 {
     *base_offset = -1;
     if (!records.ptr)
-        return BK_INVALID_RECORD;
+        return KW_KAFKA_INVALID_RECORD;
     kw_batch_iter it;
     kw_batch b;
     kw_batch_iter_init(&it, records, 0);
     if (kw_batch_iter_next(&it, &b) == 1 && b.magic != 2) {
         /* Produce v0-v2 may carry legacy message sets: one v2 batch goes in the log */
         if (req->version >= 3)
-            return BK_INVALID_RECORD;
+            return KW_KAFKA_INVALID_RECORD;
         if (!req->br->cfg.down_conversion)
-            return BK_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+            return KW_KAFKA_UNSUPPORTED_FOR_MESSAGE_FORMAT;
         int err = bk_upconvert(req, records, &records);
-        if (err != BK_NONE)
+        if (err != KW_KAFKA_NONE)
             return err;
     }
     kw_batch batches[MAX_BATCHES];
@@ -161,27 +161,27 @@ static int produce_partition(bk_req *req, bk_partition *p, kw_slice records, int
     int rc;
     while ((rc = kw_batch_iter_next(&it, &b)) == 1) {
         if (n == MAX_BATCHES)
-            return BK_INVALID_RECORD;
+            return KW_KAFKA_INVALID_RECORD;
         batches[n++] = b;
     }
     if (rc < 0 || kw_batch_iter_partial(&it))
-        return BK_CORRUPT_MESSAGE;
+        return KW_KAFKA_CORRUPT_MESSAGE;
     if (n == 0 || (req->version >= 3 && n != 1))
-        return BK_INVALID_RECORD;
+        return KW_KAFKA_INVALID_RECORD;
     for (size_t i = 0; i < n; i++) {
         if (batches[i].magic != 2)
-            return req->version >= 3 ? BK_INVALID_RECORD : BK_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+            return req->version >= 3 ? KW_KAFKA_INVALID_RECORD : KW_KAFKA_UNSUPPORTED_FOR_MESSAGE_FORMAT;
         int err = check_batch(req, &batches[i].v2);
-        if (err != BK_NONE)
+        if (err != KW_KAFKA_NONE)
             return err;
     }
     if (records.len > (size_t)req->br->cfg.max_message_bytes * MAX_BATCHES)
-        return BK_RECORD_LIST_TOO_LARGE;
+        return KW_KAFKA_RECORD_LIST_TOO_LARGE;
     for (size_t i = 0; i < n; i++) {
         const kw_record_batch *v2 = &batches[i].v2;
         int64_t dup;
         int err = check_producer(&p->log, v2, &dup);
-        if (err != BK_NONE)
+        if (err != KW_KAFKA_NONE)
             return err;
         if (dup >= 0) {
             if (i == 0)
@@ -192,13 +192,13 @@ static int produce_partition(bk_req *req, bk_partition *p, kw_slice records, int
         if (bk_log_append(&p->log, (uint8_t *)(uintptr_t)batches[i].raw.ptr, batches[i].raw.len,
                           0) != 0) {
             bk_log_msg("%s-%d: append failed", p->topic->name, (int)p->id);
-            return BK_KAFKA_STORAGE_ERROR;
+            return KW_KAFKA_KAFKA_STORAGE_ERROR;
         }
         req->br->fetch_wakeup = true;
         if (i == 0)
             *base_offset = base;
     }
-    return BK_NONE;
+    return KW_KAFKA_NONE;
 }
 
 bk_result bk_handle_produce(bk_req *req)
@@ -242,13 +242,13 @@ bk_result bk_handle_produce(bk_req *req)
                                   ? topic->parts[pd.index]
                                   : NULL;
             if (rq.acks != 0 && rq.acks != 1 && rq.acks != -1) {
-                pr->error_code = BK_INVALID_REQUIRED_ACKS;
+                pr->error_code = KW_KAFKA_INVALID_REQUIRED_ACKS;
             } else if (!p) {
-                pr->error_code = BK_UNKNOWN_TOPIC_OR_PARTITION;
+                pr->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
             } else {
                 pr->error_code = (int16_t)produce_partition(req, p, pd.records, &pr->base_offset);
                 pr->log_start_offset = p->log.start;
-                if (pr->error_code == BK_NONE && p->log.dirty) {
+                if (pr->error_code == KW_KAFKA_NONE && p->log.dirty) {
                     bool seen = false;
                     for (size_t i = 0; i < ntouched && !seen; i++)
                         seen = touched[i] == &p->log;
@@ -266,7 +266,7 @@ bk_result bk_handle_produce(bk_req *req)
                     }
                 }
             }
-            if (pr->error_code != BK_NONE)
+            if (pr->error_code != KW_KAFKA_NONE)
                 any_error = true;
         }
         topics[t].name = td.name;
@@ -305,7 +305,7 @@ bk_result bk_handle_init_producer_id(bk_req *req)
     resp.producer_id = -1;
     resp.producer_epoch = -1;
     if (rq.transactional_id.ptr) {
-        resp.error_code = BK_COORDINATOR_NOT_AVAILABLE; /* transactions are not served */
+        resp.error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE; /* transactions are not served */
     } else if (req->version >= 3 && rq.producer_id >= 0 && rq.producer_epoch >= 0 &&
                rq.producer_id < br->next_producer_id && rq.producer_epoch < INT16_MAX - 1) {
         /* KIP-360: an idempotent producer bumps its epoch */
@@ -317,7 +317,7 @@ bk_result bk_handle_init_producer_id(bk_req *req)
         if (br->next_producer_id >= br->producer_ids_reserved) {
             int64_t next = br->next_producer_id + 1000;
             if (bk_metadata_append_producer_ids(br, next) != 0) {
-                resp.error_code = BK_COORDINATOR_NOT_AVAILABLE;
+                resp.error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
                 goto out;
             }
             br->producer_ids_reserved = next;

@@ -316,28 +316,28 @@ static bool name_collides(bk_broker *br, kw_slice name)
     return false;
 }
 
-/* The limits on creating n partitions now: BK_NONE, or a code with *message saying which. */
+/* The limits on creating n partitions now: KW_KAFKA_NONE, or a code with *message saying which. */
 static int creation_allowed(bk_broker *br, int32_t n, const char **message)
 {
     static char text[200];
     if (n > br->cfg.max_partitions - br->total_partitions) {
         *message = "The broker's partition limit (--max-partitions) would be exceeded.";
-        return BK_POLICY_VIOLATION;
+        return KW_KAFKA_POLICY_VIOLATION;
     }
     if (n > br->cfg.max_partitions_per_request - br->partitions_created_in_request) {
         snprintf(text, sizeof text, "One request may create at most %d partitions "
                  "(--max-partitions-per-request).", (int)br->cfg.max_partitions_per_request);
         *message = text;
-        return BK_POLICY_VIOLATION;
+        return KW_KAFKA_POLICY_VIOLATION;
     }
     long limit = 0, room = 0;
     if (!fd_room_for(n, &limit, &room)) {
         snprintf(text, sizeof text, "The broker's open-file limit (%ld) leaves room for %ld more "
                  "partitions.", limit, room);
         *message = text;
-        return BK_POLICY_VIOLATION;
+        return KW_KAFKA_POLICY_VIOLATION;
     }
-    return BK_NONE;
+    return KW_KAFKA_NONE;
 }
 
 int bk_topic_create(bk_broker *br, kw_slice name, int32_t partitions, const bk_kv *configs,
@@ -348,27 +348,27 @@ int bk_topic_create(bk_broker *br, kw_slice name, int32_t partitions, const bk_k
     if (!bk_topic_name_valid(name)) {
         *message = "Topic name is illegal: it must be 1 to 249 characters of [a-zA-Z0-9._-], "
                    "not '.' or '..'";
-        return BK_INVALID_TOPIC_EXCEPTION;
+        return KW_KAFKA_INVALID_TOPIC_EXCEPTION;
     }
     if (bk_topic_find(br, name)) {
         *message = "Topic already exists.";
-        return BK_TOPIC_ALREADY_EXISTS;
+        return KW_KAFKA_TOPIC_ALREADY_EXISTS;
     }
     if (bk_slice_eqs(name, "__consumer_offsets") || bk_slice_eqs(name, "__cluster_metadata") ||
         bk_slice_eqs(name, "__transaction_state")) {
         *message = "The name is reserved for an internal topic.";
-        return BK_INVALID_TOPIC_EXCEPTION;
+        return KW_KAFKA_INVALID_TOPIC_EXCEPTION;
     }
     if (name_collides(br, name)) {
         *message = "Topic collides with an existing topic ('.' and '_' are the same in metric names).";
-        return BK_INVALID_TOPIC_EXCEPTION;
+        return KW_KAFKA_INVALID_TOPIC_EXCEPTION;
     }
     if (partitions <= 0) {
         *message = "Number of partitions must be larger than 0.";
-        return BK_INVALID_PARTITIONS;
+        return KW_KAFKA_INVALID_PARTITIONS;
     }
     int code = creation_allowed(br, partitions, message);
-    if (code != BK_NONE || validate_only)
+    if (code != KW_KAFKA_NONE || validate_only)
         return code;
     char cname[256];
     memcpy(cname, name.ptr, name.len);
@@ -380,13 +380,13 @@ int bk_topic_create(bk_broker *br, kw_slice name, int32_t partitions, const bk_k
     bk_topic *t = open_topic(br, cname, &id, partitions, configs, nconfigs, true);
     if (!t) {
         *message = "The partition logs could not be created.";
-        return BK_KAFKA_STORAGE_ERROR;
+        return KW_KAFKA_KAFKA_STORAGE_ERROR;
     }
     if (bk_metadata_append_topic(br, t, 0) != 0) {
         discard_staged(br, t, 0, t->nparts);
         free_topic(t);
         *message = "The topic could not be recorded in the metadata log.";
-        return BK_KAFKA_STORAGE_ERROR;
+        return KW_KAFKA_KAFKA_STORAGE_ERROR;
     }
     /* recorded: from here the topic exists, and a restart opens it even if a rename below
      * does not happen (its partitions are then made afresh, empty as they are now) */
@@ -394,12 +394,12 @@ int bk_topic_create(bk_broker *br, kw_slice name, int32_t partitions, const bk_k
         discard_staged(br, t, 0, t->nparts);
         free_topic(t);
         *message = "The partition directories could not be moved into place.";
-        return BK_KAFKA_STORAGE_ERROR;
+        return KW_KAFKA_KAFKA_STORAGE_ERROR;
     }
     br->partitions_created_in_request += partitions;
     bk_log_msg("created topic %s with %d partitions", cname, (int)partitions);
     *out = t;
-    return BK_NONE;
+    return KW_KAFKA_NONE;
 }
 
 int bk_topic_add_partitions(bk_broker *br, bk_topic *t, int32_t count, bool validate_only,
@@ -409,14 +409,14 @@ int bk_topic_add_partitions(bk_broker *br, bk_topic *t, int32_t count, bool vali
     if (count <= t->nparts) {
         *message = count == t->nparts ? "Topic already has that many partitions."
                                       : "Topic currently has more partitions than that.";
-        return BK_INVALID_PARTITIONS;
+        return KW_KAFKA_INVALID_PARTITIONS;
     }
     int code = creation_allowed(br, count - t->nparts, message);
-    if (code != BK_NONE || validate_only)
+    if (code != KW_KAFKA_NONE || validate_only)
         return code;
     bk_partition **parts = realloc(t->parts, (size_t)count * sizeof *parts);
     if (!parts)
-        return BK_KAFKA_STORAGE_ERROR;
+        return KW_KAFKA_KAFKA_STORAGE_ERROR;
     t->parts = parts;
     int32_t old = t->nparts;
     for (int32_t p = old; p < count; p++)
@@ -425,7 +425,7 @@ int bk_topic_add_partitions(bk_broker *br, bk_topic *t, int32_t count, bool vali
         if (open_partition(br, t, p, true) != 0) {
             discard_staged(br, t, old, count);
             *message = "The partition logs could not be created.";
-            return BK_KAFKA_STORAGE_ERROR;
+            return KW_KAFKA_KAFKA_STORAGE_ERROR;
         }
     }
     t->nparts = count;
@@ -433,21 +433,21 @@ int bk_topic_add_partitions(bk_broker *br, bk_topic *t, int32_t count, bool vali
         t->nparts = old;
         discard_staged(br, t, old, count);
         *message = "The new partitions could not be recorded in the metadata log.";
-        return BK_KAFKA_STORAGE_ERROR;
+        return KW_KAFKA_KAFKA_STORAGE_ERROR;
     }
     if (commit_staged(br, t, old, count) != 0)
         bk_log_msg("%s: new partitions recorded but not moved into place; the next start "
                    "makes them afresh", t->name);
     br->total_partitions += count - old;
     br->partitions_created_in_request += count - old;
-    return BK_NONE;
+    return KW_KAFKA_NONE;
 }
 
 int bk_topic_delete(bk_broker *br, bk_topic *t)
 {
     kw_uuid id = t->id;
     if (bk_metadata_append_remove_topic(br, &id) != 0)
-        return BK_KAFKA_STORAGE_ERROR;
+        return KW_KAFKA_KAFKA_STORAGE_ERROR;
     bk_map_del(&br->topics_by_name, t->name, t->name_len);
     bk_map_del(&br->topics_by_id, id.bytes, 16);
     for (size_t i = 0; i < br->ntopics; i++) {
@@ -471,7 +471,7 @@ int bk_topic_delete(bk_broker *br, bk_topic *t)
         bk_fsync_dir(br->cfg.data_dir);
     bk_log_msg("deleted topic %s", name ? name : "?");
     free(name);
-    return BK_NONE;
+    return KW_KAFKA_NONE;
 }
 
 /* ---- loading ---------------------------------------------------------------------------- */
