@@ -83,28 +83,48 @@ static void remove_staging_dirs(bk_broker *br)
 
 /*
  * Partitions keep their segments open (two descriptors at least: the active
- * segment and its index). Room for n more, after a reserve for connections
- * and the broker's own files, or false with the numbers in *limit, *room.
+ * segment and its index). The room for more, in partitions, is what the
+ * open-file limit leaves after a reserve for connections and the broker's own
+ * files. Counting the open descriptors reads /proc/self/fd, so a budget
+ * counts once and then takes from its estimate, counting again only before it
+ * refuses (nothing is closed meanwhile: the estimate only errs towards room).
  */
-static bool fd_room_for(int32_t n, long *limit, long *room)
+typedef struct fd_budget {
+    long limit, room; /* LONG_MAX room: no limit, or none that can be read */
+    bool fresh;       /* room was counted, not estimated, since the last take */
+} fd_budget;
+
+static void fd_budget_count(fd_budget *b)
 {
+    b->limit = b->room = LONG_MAX;
+    b->fresh = true;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-        return true;
-    long max = rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
-    long used = 0;
+        return;
     DIR *d = opendir("/proc/self/fd");
     if (!d)
-        return true;
+        return;
+    long used = -2; /* . and .. */
     while (readdir(d) != NULL)
         used++;
     closedir(d);
-    used -= 2; /* . and .. */
+    long max = rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
     long reserve = max / 8 > 64 ? max / 8 : 64;
     long left = max - used - reserve;
-    *limit = max;
-    *room = left > 0 ? left / 2 : 0;
-    return (long)n <= *room;
+    b->limit = max;
+    b->room = left > 0 ? left / 2 : 0;
+}
+
+/* True, and n less room, when n more partitions fit. */
+static bool fd_budget_take(fd_budget *b, int32_t n)
+{
+    if (n > b->room && !b->fresh)
+        fd_budget_count(b);
+    if (n > b->room)
+        return false;
+    b->room -= n;
+    b->fresh = false;
+    return true;
 }
 
 /* partition.metadata, as Kafka writes it, and a leader epoch checkpoint. */
@@ -330,10 +350,11 @@ static int creation_allowed(bk_broker *br, int32_t n, const char **message)
         *message = text;
         return KW_KAFKA_POLICY_VIOLATION;
     }
-    long limit = 0, room = 0;
-    if (!fd_room_for(n, &limit, &room)) {
+    fd_budget fds;
+    fd_budget_count(&fds);
+    if (!fd_budget_take(&fds, n)) {
         snprintf(text, sizeof text, "The broker's open-file limit (%ld) leaves room for %ld more "
-                 "partitions.", limit, room);
+                 "partitions.", fds.limit, fds.room);
         *message = text;
         return KW_KAFKA_POLICY_VIOLATION;
     }
@@ -517,15 +538,16 @@ int bk_topics_load(bk_broker *br)
         return -1;
     }
     remove_staging_dirs(br);
+    fd_budget fds;
+    fd_budget_count(&fds);
     for (size_t i = 0; i < n; i++) {
         if (mt[i].removed || mt[i].partitions <= 0 || bk_topic_find(br, bk_cstr(mt[i].name)))
             continue;
         /* a topic that cannot be opened is left on disk, said, and not served: the broker
          * still starts and serves the rest */
-        long limit = 0, room = 0;
-        if (!fd_room_for(mt[i].partitions, &limit, &room)) {
+        if (!fd_budget_take(&fds, mt[i].partitions)) {
             bk_log_msg("%s: not opened: the open-file limit (%ld) leaves room for %ld more "
-                       "partitions (raise it with ulimit -n)", mt[i].name, limit, room);
+                       "partitions (raise it with ulimit -n)", mt[i].name, fds.limit, fds.room);
             continue;
         }
         bk_topic *t = open_topic(br, mt[i].name, &mt[i].id, mt[i].partitions, mt[i].configs,
@@ -581,14 +603,13 @@ int bk_topics_load(bk_broker *br)
     for (size_t k = 0; k < nf; k++) {
         if (!fs[k].has_id || bk_topic_find_id(br, &fs[k].id))
             fs[k].id = bk_uuid_random();
-        long limit = 0, room = 0;
         if (fs[k].parts > br->cfg.max_partitions - br->total_partitions) {
             bk_log_msg("%s: not loaded, over --max-partitions", fs[k].name);
             continue;
         }
-        if (!fd_room_for(fs[k].parts, &limit, &room)) {
+        if (!fd_budget_take(&fds, fs[k].parts)) {
             bk_log_msg("%s: not loaded: the open-file limit (%ld) leaves room for %ld more "
-                       "partitions (raise it with ulimit -n)", fs[k].name, limit, room);
+                       "partitions (raise it with ulimit -n)", fs[k].name, fds.limit, fds.room);
             continue;
         }
         bk_topic *t = open_topic(br, fs[k].name, &fs[k].id, fs[k].parts, NULL, 0, false);
