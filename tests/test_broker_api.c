@@ -28,33 +28,48 @@ static void teardown(void) { bh_destroy(&h); }
 
 TestSuite(broker_api, .init = setup, .fini = teardown);
 
+/* A Produce request of one batch to t/1, in the caller's pd, td and rq. */
+static void produce_request(kw_produce_request *rq, kw_produce_request_topic_produce_data *td,
+                            kw_produce_request_partition_produce_data *pd, uint8_t *batch,
+                            size_t len)
+{
+    memset(pd, 0, sizeof *pd);
+    pd->index = 1;
+    pd->records = (kw_slice){batch, len};
+    memset(td, 0, sizeof *td);
+    td->name = bk_cstr("t");
+    td->partition_data = kw_array_of(pd, 1);
+    memset(rq, 0, sizeof *rq);
+    rq->acks = -1;
+    rq->timeout_ms = 1000;
+    rq->topic_data = kw_array_of(td, 1);
+}
+
+/* The first partition's answer of the Produce response r. */
+static kw_produce_response_partition_produce_response first_produced(const bh_resp *r)
+{
+    cr_assert_eq(r->err, KW_OK, "produce response decodes");
+    kw_array_iter ti, pi;
+    kw_produce_response_topic_produce_response rt;
+    kw_produce_response_partition_produce_response rp;
+    kw_array_iter_init(&ti, &r->msg.u.produce_response.responses);
+    cr_assert(kw_produce_response_topic_produce_response_next(&ti, &rt), "topic");
+    kw_array_iter_init(&pi, &rt.partition_responses);
+    cr_assert(kw_produce_response_partition_produce_response_next(&pi, &rp), "partition");
+    return rp;
+}
+
 static kw_produce_response_partition_produce_response produce(bh_conn *c, int16_t version,
                                                                uint8_t *batch, size_t len)
 {
     kw_produce_request_partition_produce_data pd;
-    memset(&pd, 0, sizeof pd);
-    pd.index = 1;
-    pd.records = (kw_slice){batch, len};
     kw_produce_request_topic_produce_data td;
-    memset(&td, 0, sizeof td);
-    td.name = bk_cstr("t");
-    td.partition_data = kw_array_of(&pd, 1);
     kw_produce_request rq;
-    memset(&rq, 0, sizeof rq);
-    rq.acks = -1;
-    rq.timeout_ms = 1000;
-    rq.topic_data = kw_array_of(&td, 1);
+    produce_request(&rq, &td, &pd, batch, len);
     bh_send(&h, c, KW_API_PRODUCE, version, &rq);
     bh_resp r;
     cr_assert(bh_recv(&h, c, KW_API_PRODUCE, version, &r), "produce answered");
-    cr_assert_eq(r.err, KW_OK, "produce response decodes");
-    kw_array_iter ti, pi;
-    kw_produce_response_topic_produce_response rt;
-    kw_produce_response_partition_produce_response rp;
-    kw_array_iter_init(&ti, &r.msg.u.produce_response.responses);
-    cr_assert(kw_produce_response_topic_produce_response_next(&ti, &rt), "topic");
-    kw_array_iter_init(&pi, &rt.partition_responses);
-    cr_assert(kw_produce_response_partition_produce_response_next(&pi, &rp), "partition");
+    kw_produce_response_partition_produce_response rp = first_produced(&r);
     bh_resp_free(&r);
     return rp;
 }
@@ -935,26 +950,14 @@ static uint8_t *produce_frame(int n, int32_t correlation_id, size_t *len)
     size_t batch_len;
     uint8_t *batch = bh_batch(n, -1, -1, -1, &batch_len);
     kw_produce_request_partition_produce_data pd;
-    memset(&pd, 0, sizeof pd);
-    pd.index = 1;
-    pd.records = (kw_slice){batch, batch_len};
     kw_produce_request_topic_produce_data td;
-    memset(&td, 0, sizeof td);
-    td.name = bk_cstr("t");
-    td.partition_data = kw_array_of(&pd, 1);
     kw_produce_request rq;
-    memset(&rq, 0, sizeof rq);
-    rq.acks = -1;
-    rq.timeout_ms = 1000;
-    rq.topic_data = kw_array_of(&td, 1);
+    produce_request(&rq, &td, &pd, batch, batch_len);
     kw_builder b;
     kw_builder_init_growable(&b, 1 << 16);
     cr_assert_eq(kw_build_request_frame(&b, KW_API_PRODUCE, 7, correlation_id, bk_cstr("limits"),
                                         &rq), KW_OK, "produce frame");
-    *len = kw_builder_size(&b);
-    uint8_t *out = malloc(*len);
-    cr_assert(out && kw_builder_copy_out(&b, out, *len) == *len, "copy out");
-    kw_builder_free(&b);
+    uint8_t *out = builder_bytes(&b, len);
     free(batch);
     return out;
 }
@@ -963,15 +966,8 @@ static void expect_produced(bh_conn *c, int32_t correlation_id)
 {
     bh_resp r;
     cr_assert(bh_recv(&h, c, KW_API_PRODUCE, 7, &r), "produce answered");
-    cr_assert_eq(r.err, KW_OK, "decodes");
     cr_assert_eq(r.correlation_id, correlation_id, "correlation id");
-    kw_array_iter ti, pi;
-    kw_produce_response_topic_produce_response rt;
-    kw_produce_response_partition_produce_response rp;
-    kw_array_iter_init(&ti, &r.msg.u.produce_response.responses);
-    cr_assert(kw_produce_response_topic_produce_response_next(&ti, &rt), "topic");
-    kw_array_iter_init(&pi, &rt.partition_responses);
-    cr_assert(kw_produce_response_partition_produce_response_next(&pi, &rp), "partition");
+    kw_produce_response_partition_produce_response rp = first_produced(&r);
     cr_assert_eq(rp.error_code, 0, "produced: error %d", rp.error_code);
     bh_resp_free(&r);
 }
