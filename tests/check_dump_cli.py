@@ -26,13 +26,14 @@ import collections
 import datetime
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'interop'))
 import check_dump as cd  # noqa: E402
+from kproto import Reader  # noqa: E402  (tests/interop/kproto.py)
 
 NOT_A_STREAM = 'not a pcap or pcapng capture, nor a Kafka frame stream'
 
@@ -223,37 +224,6 @@ def check_summary_error_codes(dump, set_dir, res):
 
 # ---------------------------------------------------------------------------
 # consumer protocol, decoded here from the frames' bytes
-
-class Reader:
-    def __init__(self, data):
-        self.data = data
-        self.at = 0
-
-    def take(self, n):
-        if n < 0 or self.at + n > len(self.data):
-            raise ValueError('short read at %d' % self.at)
-        b = self.data[self.at:self.at + n]
-        self.at += n
-        return b
-
-    def i16(self):
-        return struct.unpack('>h', self.take(2))[0]
-
-    def i32(self):
-        return struct.unpack('>i', self.take(4))[0]
-
-    def string(self):
-        n = self.i16()
-        return None if n < 0 else self.take(n).decode()
-
-    def bytes_(self):
-        n = self.i32()
-        return None if n < 0 else self.take(n)
-
-    def array(self, item):
-        n = self.i32()
-        return [] if n < 0 else [item() for _ in range(n)]
-
 
 def subscription(data):
     r = Reader(data)

@@ -53,6 +53,10 @@ class Reader:
         n = self.i16()
         return None if n < 0 else self.take(n).decode("utf-8", "replace")
 
+    def bytes_(self):
+        n = self.i32()
+        return None if n < 0 else self.take(n)
+
     def array(self, item):
         n = self.i32()
         if n < 0:
