@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "bench_util.h"
 #include "kwire/crc.h"
 
 namespace {
@@ -75,6 +76,11 @@ BENCHMARK(crc_crc32)->Name("crc/kw_crc32")->Apply(sizes);
 
 int main(int argc, char **argv)
 {
+    // --export-frames=DIR: write the peers' frames (bench/peers/) and exit.
+    static const char kExport[] = "--export-frames=";
+    for (int i = 1; i < argc; i++)
+        if (std::strncmp(argv[i], kExport, sizeof kExport - 1) == 0)
+            return kwb::export_frames(argv[i] + sizeof kExport - 1);
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
         return 1;

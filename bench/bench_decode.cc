@@ -124,6 +124,21 @@ void decode_fetch_request(benchmark::State &state)
     run_walk(state, m, false, kwb_walk_fetch_request);
 }
 
+void decode_fetch_response_empty(benchmark::State &state)
+{
+    const int16_t version = static_cast<int16_t>(state.range(0));
+    const Message &m = fetch_response_empty_message(version, 10, 10);
+    run_walk(state, m, false, [version](const uint8_t *f, size_t n, uint64_t *sum) {
+        return kwb_walk_fetch_response(f, n, version, 0, sum);
+    });
+}
+
+void decode_offset_commit_request(benchmark::State &state)
+{
+    const Message &m = offset_commit_request_message(static_cast<int16_t>(state.range(0)), 20, 50);
+    run_walk(state, m, false, kwb_walk_offset_commit_request);
+}
+
 void decode_api_versions_request(benchmark::State &state)
 {
     const Message &m = api_versions_request_message(static_cast<int16_t>(state.range(0)));
@@ -183,6 +198,13 @@ int register_cases()
         ->Arg(16)
         ->Arg(12)
         ->Arg(11);
+    RegisterBenchmark("decode/fetch_response_empty_10x10", decode_fetch_response_empty)
+        ->ArgName("v")
+        ->Arg(12);
+    RegisterBenchmark("decode/offset_commit_request_20x50", decode_offset_commit_request)
+        ->ArgName("v")
+        ->Arg(9)
+        ->Arg(8);
     RegisterBenchmark("decode/api_versions_request", decode_api_versions_request)
         ->ArgName("v")
         ->Arg(3);

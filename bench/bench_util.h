@@ -65,6 +65,9 @@ const Message &produce_message(int16_t version, int partitions, int records);
 const Message &fetch_response_message(int16_t version, int partitions, int records);
 const Message &metadata_response_message(int16_t version, int topics, int partitions);
 const Message &fetch_request_message(int16_t version, int topics, int partitions);
+// FetchResponse whose partitions carry empty records (nothing new to fetch).
+const Message &fetch_response_empty_message(int16_t version, int topics, int partitions);
+const Message &offset_commit_request_message(int16_t version, int topics, int partitions);
 const Message &api_versions_request_message(int16_t version);
 const Message &api_versions_response_message(int16_t version);
 
@@ -113,6 +116,14 @@ ProducePtr decode_produce(const uint8_t *frame, size_t n, bool verify_crc);
 // sum of key and value lengths into *sum.
 int64_t walk(const ProduceRequest &req, uint64_t *sum);
 } // namespace copying
+
+// ---- the frames of the peer comparison (export_frames.cc) -----------------------
+
+// Writes every frame the peers decode (bench/peers/) to dir, one file each,
+// and dir/frames.jsonl: per frame its file, API key and version, the
+// kwire-bench case that decodes it, and what kwire counts in it (topics,
+// partitions, records, headers, API keys). 0 on success.
+int export_frames(const char *dir);
 
 } // namespace kwb
 

@@ -216,6 +216,29 @@ const Message &fetch_request_message(int16_t version, int topics, int partitions
     return *slot;
 }
 
+const Message &fetch_response_empty_message(int16_t version, int topics, int partitions)
+{
+    static Cache<std::tuple<int, int, int>> cache;
+    auto &slot = cache[std::make_tuple(version, topics, partitions)];
+    if (!slot) {
+        static const uint8_t nothing[1] = {0};
+        kw_slice empty;
+        empty.ptr = nothing;
+        empty.len = 0;
+        slot = finish(kwb_fetch_response_new(version, topics, partitions, empty, 0));
+    }
+    return *slot;
+}
+
+const Message &offset_commit_request_message(int16_t version, int topics, int partitions)
+{
+    static Cache<std::tuple<int, int, int>> cache;
+    auto &slot = cache[std::make_tuple(version, topics, partitions)];
+    if (!slot)
+        slot = finish(kwb_offset_commit_request_new(version, topics, partitions));
+    return *slot;
+}
+
 const Message &api_versions_request_message(int16_t version)
 {
     static Cache<int> cache;

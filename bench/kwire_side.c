@@ -32,6 +32,7 @@ struct kwb_msg {
         kw_fetch_request fetch_request;
         kw_api_versions_request api_versions_request;
         kw_api_versions_response api_versions_response;
+        kw_offset_commit_request offset_commit_request;
     } u;
 };
 
@@ -314,6 +315,42 @@ kwb_msg *kwb_api_versions_response_new(int16_t version)
     return msg_done(m);
 }
 
+kwb_msg *kwb_offset_commit_request_new(int16_t version, int topics, int per_topic)
+{
+    kwb_msg *m = msg_new(&kw_offset_commit_request_info, version, false);
+    if (!m)
+        return NULL;
+    const size_t total = (size_t)topics * (size_t)per_topic;
+    kw_slice *topic_names = names(m, "commit-topic-", 2, "", topics);
+    kw_offset_commit_request_offset_commit_request_partition *parts =
+        msg_alloc(m, total, sizeof *parts);
+    kw_offset_commit_request_offset_commit_request_topic *ts =
+        msg_alloc(m, (size_t)topics, sizeof *ts);
+    if (m->failed)
+        return msg_done(m);
+    for (size_t i = 0; i < total; i++) {
+        parts[i].partition_index = (int32_t)(i % (size_t)per_topic);
+        parts[i].committed_offset = 1000000 + (int64_t)i;
+        parts[i].committed_leader_epoch = 3;
+        parts[i].commit_timestamp = -1;
+        parts[i].committed_metadata = lit("");
+    }
+    for (int t = 0; t < topics; t++) {
+        ts[t].name = topic_names[t];
+        ts[t].topic_id = uuid_for(t);
+        ts[t].partitions = kw_array_of(parts + (size_t)t * (size_t)per_topic, per_topic);
+    }
+    kw_offset_commit_request *req = &m->u.offset_commit_request;
+    req->group_id = lit("kwire-bench-group");
+    req->generation_id_or_member_epoch = 42;
+    req->member_id = lit("kwire-bench-client-1-5f0c1d2e-8a7b-4c3d-9e1f-0a1b2c3d4e5f");
+    req->group_instance_id = (kw_slice){NULL, 0};
+    req->retention_time_ms = -1;
+    req->topics = kw_array_of(ts, topics);
+    m->items = (int64_t)total;
+    return msg_done(m);
+}
+
 kw_err kwb_encode_frame(kw_builder *b, const kwb_msg *m)
 {
     const size_t end = kw_builder_size(b);
@@ -565,4 +602,113 @@ int64_t kwb_walk_api_versions_response(const uint8_t *frame, size_t n, int16_t v
     while (kw_api_versions_response_finalized_feature_key_next(&fi, &finalized))
         *sum += finalized.name.len;
     return seen;
+}
+
+int64_t kwb_walk_offset_commit_request(const uint8_t *frame, size_t n, uint64_t *sum)
+{
+    kw_reader r;
+    kw_request_header h;
+    if (!open_request(frame, n, &r, &h))
+        return -1;
+    kw_offset_commit_request req;
+    if (kw_offset_commit_request_decode(&r, h.api_version, &req, NULL) != KW_OK ||
+        kw_reader_remaining(&r))
+        return -1;
+    *sum += req.group_id.len + req.member_id.len + (uint64_t)req.generation_id_or_member_epoch;
+    int64_t seen = 0;
+    kw_array_iter ti;
+    kw_array_iter_init(&ti, &req.topics);
+    kw_offset_commit_request_offset_commit_request_topic topic;
+    while (kw_offset_commit_request_offset_commit_request_topic_next(&ti, &topic)) {
+        *sum += topic.name.len;
+        kw_array_iter pi;
+        kw_array_iter_init(&pi, &topic.partitions);
+        kw_offset_commit_request_offset_commit_request_partition part;
+        while (kw_offset_commit_request_offset_commit_request_partition_next(&pi, &part)) {
+            seen++;
+            *sum += (uint64_t)part.partition_index + (uint64_t)part.committed_offset +
+                    (uint64_t)part.committed_leader_epoch + part.committed_metadata.len;
+        }
+    }
+    return seen;
+}
+
+/* ---- counts, for the peers' smoke check ------------------------------------- */
+
+/* Records and headers of every batch of a records field (CRC checked). */
+static bool count_records(kw_slice records, kwb_counts *c)
+{
+    kw_batch_iter bi;
+    kw_batch_iter_init(&bi, records, KW_VERIFY_CRC);
+    kw_batch batch;
+    int rc;
+    while ((rc = kw_batch_iter_next(&bi, &batch)) == 1) {
+        if (batch.magic != 2)
+            return false;
+        c->batches++;
+        kw_record_iter ri;
+        kw_record_iter_init(&ri, &batch.v2);
+        kw_record rec;
+        int rr;
+        while ((rr = kw_record_iter_next(&ri, &rec)) == 1) {
+            c->records++;
+            kw_record_header_iter hi;
+            kw_record_header_iter_init(&hi, &rec);
+            kw_record_header hdr;
+            while (kw_record_header_iter_next_unchecked(&hi, &hdr))
+                c->headers++;
+        }
+        if (rr != 0)
+            return false;
+    }
+    return rc == 0 && kw_batch_iter_partial(&bi) == 0;
+}
+
+bool kwb_count_produce_request(const uint8_t *frame, size_t n, kwb_counts *c)
+{
+    kw_reader r;
+    kw_request_header h;
+    kw_produce_request req;
+    if (!open_request(frame, n, &r, &h) ||
+        kw_produce_request_decode(&r, h.api_version, &req, NULL) != KW_OK)
+        return false;
+    kw_array_iter ti;
+    kw_array_iter_init(&ti, &req.topic_data);
+    kw_produce_request_topic_produce_data topic;
+    while (kw_produce_request_topic_produce_data_next(&ti, &topic)) {
+        c->topics++;
+        kw_array_iter pi;
+        kw_array_iter_init(&pi, &topic.partition_data);
+        kw_produce_request_partition_produce_data part;
+        while (kw_produce_request_partition_produce_data_next(&pi, &part)) {
+            c->partitions++;
+            if (!count_records(part.records, c))
+                return false;
+        }
+    }
+    return true;
+}
+
+bool kwb_count_fetch_response(const uint8_t *frame, size_t n, int16_t version, kwb_counts *c)
+{
+    kw_reader r;
+    kw_fetch_response resp;
+    if (!open_response(frame, n, KW_API_FETCH, version, &r) ||
+        kw_fetch_response_decode(&r, version, &resp, NULL) != KW_OK)
+        return false;
+    kw_array_iter ti;
+    kw_array_iter_init(&ti, &resp.responses);
+    kw_fetch_response_fetchable_topic_response topic;
+    while (kw_fetch_response_fetchable_topic_response_next(&ti, &topic)) {
+        c->topics++;
+        kw_array_iter pi;
+        kw_array_iter_init(&pi, &topic.partitions);
+        kw_fetch_response_partition_data part;
+        while (kw_fetch_response_partition_data_next(&pi, &part)) {
+            c->partitions++;
+            if (!count_records(part.records, c))
+                return false;
+        }
+    }
+    return true;
 }

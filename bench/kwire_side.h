@@ -33,6 +33,7 @@ kwb_msg *kwb_metadata_response_new(int16_t version, int topics, int per_topic);
 kwb_msg *kwb_fetch_request_new(int16_t version, int topics, int per_topic);
 kwb_msg *kwb_api_versions_request_new(int16_t version);
 kwb_msg *kwb_api_versions_response_new(int16_t version);
+kwb_msg *kwb_offset_commit_request_new(int16_t version, int topics, int per_topic);
 void kwb_msg_free(kwb_msg *m);
 
 /** Records, partitions or API keys: what a walk of the message counts. */
@@ -60,6 +61,17 @@ int64_t kwb_walk_fetch_request(const uint8_t *frame, size_t n, uint64_t *sum);
 int64_t kwb_walk_api_versions_request(const uint8_t *frame, size_t n, uint64_t *sum);
 int64_t kwb_walk_api_versions_response(const uint8_t *frame, size_t n, int16_t version,
                                        uint64_t *sum);
+
+int64_t kwb_walk_offset_commit_request(const uint8_t *frame, size_t n, uint64_t *sum);
+
+/* What a frame holds, counted by kwire (the peers' smoke check compares
+ * their own counts with these). Records fields are read with CRC-32C
+ * checked. False on a decode error. */
+typedef struct kwb_counts {
+    int64_t topics, partitions, batches, records, headers;
+} kwb_counts;
+bool kwb_count_produce_request(const uint8_t *frame, size_t n, kwb_counts *c);
+bool kwb_count_fetch_response(const uint8_t *frame, size_t n, int16_t version, kwb_counts *c);
 
 #ifdef __cplusplus
 }
