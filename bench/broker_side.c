@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
+#include "convert.h"
+#include "dispatch.h"
+#include "topics.h"
+#include "util.h"
 #include "kwire/record_builder.h"
 
 uint8_t *bench_v2_batch(int records, int codec, size_t *len)

@@ -33,7 +33,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "groups.h"
+#include "loop.h"
+#include "topics.h"
+#include "util.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "groups.h"
 #include "kwire/record_builder.h"
 
 void bh_init(bh *h)

@@ -8,7 +8,10 @@
 #ifndef KWIRE_BROKER_HARNESS_H
 #define KWIRE_BROKER_HARNESS_H
 
-#include "broker.h"
+#include "loop.h"
+#include "topics.h"
+#include "util.h"
+#include "kwire/messages.h"
 
 typedef struct bh {
     bk_broker br;

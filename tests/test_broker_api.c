@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "broker_harness.h"
+#include "batch.h"
+#include "dispatch.h"
+#include "log.h"
 
 static bh h;
 

@@ -11,6 +11,10 @@
 #include <string.h>
 
 #include "broker_harness.h"
+#include "batch.h"
+#include "groups.h"
+#include "log.h"
+#include "offsets.h"
 
 #define JOIN_V 5
 #define SYNC_V 3

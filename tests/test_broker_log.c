@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "broker_harness.h"
+#include "groups.h"
+#include "log.h"
+#include "offsets.h"
 
 static bk_config test_config(const char *dir)
 {

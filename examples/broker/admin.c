@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
+#include "dispatch.h"
+#include "topics.h"
+#include "util.h"
 
 /* Topic configs Kafka knows, with its defaults (type: 1 boolean, 2 string, 3 int, 4 short,
  * 5 long, 6 double, 7 list, 8 class, 9 password). */

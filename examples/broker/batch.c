@@ -4,7 +4,7 @@
  */
 #include <stdlib.h>
 
-#include "broker.h"
+#include "batch.h"
 #include "kwire/record_builder.h"
 
 uint8_t *bk_batch_build(const bk_rec *recs, size_t n, int64_t timestamp, size_t *len)

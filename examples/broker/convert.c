@@ -20,7 +20,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "convert.h"
+#include "dispatch.h"
+#include "log.h"
+#include "topics.h"
+#include "util.h"
 #include "kwire/compress.h"
 #include "kwire/record_builder.h"
 

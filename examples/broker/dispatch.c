@@ -19,7 +19,9 @@
  */
 #include <string.h>
 
-#include "broker.h"
+#include "dispatch.h"
+#include "topics.h"
+#include "util.h"
 
 typedef bk_result (*handler_fn)(bk_req *req);
 

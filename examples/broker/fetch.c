@@ -26,7 +26,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "convert.h"
+#include "dispatch.h"
+#include "fetch.h"
+#include "log.h"
+#include "loop.h"
+#include "topics.h"
 
 void bk_records_writer(kw_builder *b, kw_slice records, void *ctx)
 {

@@ -23,7 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
+#include "dispatch.h"
+#include "groups.h"
+#include "loop.h"
+#include "offsets.h"
+#include "topics.h"
+#include "util.h"
 
 const char *bk_group_state_name(bk_group_state s)
 {

@@ -20,7 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "log.h"
+#include "util.h"
+#include "kwire/messages.h"
 #include "kwire/compress.h"
 
 #define MAX_PRODUCERS 4096

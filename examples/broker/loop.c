@@ -31,7 +31,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "dispatch.h"
+#include "fetch.h"
+#include "groups.h"
+#include "loop.h"
+#include "topics.h"
+#include "util.h"
 
 #define TICK_MS 100
 #define FRAMES_PER_TURN 32

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
+#include "loop.h"
+#include "topics.h"
+#include "util.h"
 
 static void usage(FILE *to)
 {

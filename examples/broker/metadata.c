@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
+#include "dispatch.h"
+#include "topics.h"
+#include "util.h"
 
 static kw_slice host_slice(bk_broker *br) { return bk_cstr(br->advertised_host); }
 

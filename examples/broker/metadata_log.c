@@ -12,7 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
+#include "batch.h"
+#include "log.h"
+#include "metadata_log.h"
+#include "topics.h"
+#include "util.h"
+#include "kwire/messages.h"
 
 #define METADATA_VERSION_3_9 21
 

@@ -13,7 +13,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "broker.h"
+#include "batch.h"
+#include "groups.h"
+#include "log.h"
+#include "offsets.h"
+#include "topics.h"
+#include "util.h"
+#include "kwire/messages.h"
 
 /* The versions written: those of the broker before these records came from lib/defs. */
 enum { OFFSET_KEY_VERSION = 1, OFFSET_VALUE_VERSION = 3, GROUP_KEY_VERSION = 2 };

@@ -21,7 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
+#include "convert.h"
+#include "dispatch.h"
+#include "log.h"
+#include "metadata_log.h"
+#include "produce.h"
+#include "topics.h"
+#include "util.h"
 #include "kwire/compress.h"
 
 static bool in_sequence(int32_t last, int32_t next)

@@ -15,7 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "groups.h"
+#include "log.h"
+#include "loop.h"
+#include "metadata_log.h"
+#include "offsets.h"
+#include "topics.h"
+#include "util.h"
 
 bk_topic *bk_topic_find(bk_broker *br, kw_slice name)
 {

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "util.h"
 
 void bk_config_default(bk_config *cfg)
 {

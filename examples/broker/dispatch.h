@@ -1,0 +1,89 @@
+/* Requests (dispatch.c): one frame's header read, its version checked, its
+ * handler run; the handlers, and the helpers they share. */
+#ifndef KWIRE_BROKER_DISPATCH_H
+#define KWIRE_BROKER_DISPATCH_H
+
+#include "kwire/messages.h"
+#include "loop.h"
+
+typedef enum bk_result {
+    BK_RESPOND,             /* the body is in req->out */
+    BK_NO_RESPONSE,         /* acks=0 produce */
+    BK_PARKED,              /* answer later: the frame stays in the buffer */
+    BK_CLOSE,               /* close the connection */
+} bk_result;
+
+typedef struct bk_req {
+    bk_broker *br;
+    bk_conn *conn;
+    kw_request_header hdr;
+    int16_t version;
+    kw_reader body;         /* the body after the header */
+    uint8_t *frame;         /* the frame body (mutable: produce rewrites offsets) */
+    size_t frame_len;
+    kw_builder *out;
+    bk_scratch scratch;
+    bool resumed;           /* a parked request run again */
+    bool final;             /* its wait is over: answer with what there is */
+    int64_t park_deadline;  /* set by a handler that returns BK_PARKED */
+    bk_park park;
+} bk_req;
+
+/** The oldest version of a key the broker serves: Produce 3 and Fetch 4 without conversion. */
+int16_t bk_api_min_version(const bk_broker *br, int16_t api_key);
+
+/** Handles one frame; fills req->out with the response body. */
+bk_result bk_dispatch(bk_req *req);
+
+/* The handlers, by the file that defines them. */
+bk_result bk_handle_api_versions(bk_req *req); /* dispatch.c */
+/* produce.c */
+bk_result bk_handle_produce(bk_req *req);
+bk_result bk_handle_init_producer_id(bk_req *req);
+/* fetch.c */
+bk_result bk_handle_fetch(bk_req *req);
+bk_result bk_handle_list_offsets(bk_req *req);
+/* metadata.c */
+bk_result bk_handle_metadata(bk_req *req);
+bk_result bk_handle_describe_topic_partitions(bk_req *req);
+bk_result bk_handle_describe_cluster(bk_req *req);
+bk_result bk_handle_find_coordinator(bk_req *req);
+/* admin.c */
+bk_result bk_handle_create_topics(bk_req *req);
+bk_result bk_handle_delete_topics(bk_req *req);
+bk_result bk_handle_create_partitions(bk_req *req);
+bk_result bk_handle_describe_configs(bk_req *req);
+/* groups.c */
+bk_result bk_handle_join_group(bk_req *req);
+bk_result bk_handle_sync_group(bk_req *req);
+bk_result bk_handle_heartbeat(bk_req *req);
+bk_result bk_handle_leave_group(bk_req *req);
+bk_result bk_handle_offset_commit(bk_req *req);
+bk_result bk_handle_offset_fetch(bk_req *req);
+bk_result bk_handle_list_groups(bk_req *req);
+bk_result bk_handle_describe_groups(bk_req *req);
+bk_result bk_handle_delete_groups(bk_req *req);
+
+/** Answers a body that did not decode (logs it; BK_CLOSE when no error response fits). */
+bk_result bk_reply_decode_error(bk_req *req, const kw_decode_error *err);
+
+/** True for the API keys this broker serves (and advertises). */
+bool bk_api_served(int16_t api_key);
+/* The newest version of a key the broker advertises and serves (its handler's). */
+int16_t bk_api_max_version(int16_t api_key);
+
+/**
+ * Writes message m (requests too) at version with every field at its default and error in its
+ * top-level error_code, if any (kw_build_default_message); false when it has none.
+ */
+bool bk_build_default_message(kw_builder *b, const kw_message_info *m, int16_t version,
+                              int16_t error);
+
+/** A C array of n elements of size from the request's scratch (zeroed). */
+#define BK_ALLOC(req, type, n) ((type *)bk_scratch_calloc(&(req)->scratch, (size_t)(n), sizeof(type)))
+
+/** Authorized operations bitfield Kafka reports for a topic with no ACLs (0x0df8). */
+#define BK_TOPIC_AUTHORIZED_OPS 3576
+#define BK_CLUSTER_AUTHORIZED_OPS 0x0ff8
+
+#endif /* KWIRE_BROKER_DISPATCH_H */
