@@ -450,6 +450,7 @@ static void topics(session *s)
     char long_name[256];
     memset(long_name, 'n', 250);
     long_name[250] = 0;
+    /* v7 and later answer with topic ids, which later steps use */
     {
         const char *names[] = {"diff-a", "diff-b"};
         const int32_t parts[] = {1, 3};
@@ -460,13 +461,21 @@ static void topics(session *s)
         const char *names[] = {"diff-c"};
         const int32_t parts[] = {-1};
         const int16_t repl[] = {-1};
-        create_topics(s, "create_topics_default_partitions", 2, names, parts, repl, 1, false);
+        create_topics(s, "create_topics_default_partitions", 7, names, parts, repl, 1, false);
     }
     {
         const char *names[] = {"diff-del", "diff-del2"};
         const int32_t parts[] = {1, 2};
         const int16_t repl[] = {1, 1};
-        create_topics(s, "create_topics_for_delete", 5, names, parts, repl, 2, false);
+        create_topics(s, "create_topics_for_delete", 7, names, parts, repl, 2, false);
+    }
+    {
+        const char *names[] = {"diff-v2"};
+        const int32_t parts[] = {-1};
+        const int16_t repl[] = {-1};
+        create_topics(s, "create_topics_default_partitions", 2, names, parts, repl, 1, false);
+        names[0] = "diff-v5";
+        create_topics(s, "create_topics_default_partitions", 5, names, parts, repl, 1, false);
     }
     {
         const char *names[] = {"diff-a", "diff-zero", "diff-minus2", "bad/name", "..", long_name,
