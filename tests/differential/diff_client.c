@@ -623,6 +623,29 @@ static void produce(session *s)
         for (int i = 0; i < 3; i++)
             free((void *)p[i].records.ptr);
     }
+    {
+        /* the same partition twice in one request */
+        kw_slice one = batch(1, -1, -1, -1, 0);
+        uint8_t *copy = malloc(one.len);
+        if (!copy)
+            die("out of memory");
+        memcpy(copy, one.ptr, one.len);
+        kw_produce_request_partition_produce_data p[2];
+        memset(p, 0, sizeof p);
+        p[0].records = p[1].records = (kw_slice){copy, one.len};
+        kw_produce_request_topic_produce_data t;
+        memset(&t, 0, sizeof t);
+        t.name = str("diff-b");
+        t.partition_data = kw_array_of(p, 2);
+        kw_produce_request rq;
+        memset(&rq, 0, sizeof rq);
+        rq.transactional_id = null_slice;
+        rq.acks = 1;
+        rq.timeout_ms = 30000;
+        rq.topic_data = kw_array_of(&t, 1);
+        step(s, "produce_duplicate_partition", KW_API_PRODUCE, 11, &rq);
+        free(copy);
+    }
     produce_one(s, "produce_unknown_topic", 11, "diff-missing", 0, 1, batch(1, -1, -1, -1, 0));
     produce_one(s, "produce_unknown_partition", 11, "diff-a", 7, 1, batch(1, -1, -1, -1, 0));
     produce_one(s, "produce_invalid_topic_name", 11, "bad/name", 0, 1, batch(1, -1, -1, -1, 0));
@@ -1026,6 +1049,8 @@ static void groups(session *s)
     join(s, "join_group_wrong_protocol_type", 9, "diff-g", "", "other");
     memcpy(member_id, m, sizeof m);
     join(s, "join_group_empty_group_id", 9, "", "", "consumer");
+    /* before v4 a new member gets its id and joins in one round */
+    join(s, "join_group_old_version", 3, "diff-g3", "", "consumer");
     memcpy(member_id, m, sizeof m);
     sync_one(s, "sync_group", 5, "diff-g", gen, m);
     sync_one(s, "sync_group_wrong_generation", 5, "diff-g", gen + 7, m);
@@ -1043,6 +1068,31 @@ static void groups(session *s)
     commit_one(s, "offset_commit_unknown_member", 8, "diff-g", gen, "diff-nobody", "diff-a", 0);
     commit_one(s, "offset_commit_unknown_member", 2, "diff-g", gen, "diff-nobody", "diff-a", 0);
     offset_fetch_one(s, "offset_fetch_member_group", 8, "diff-g", false);
+    {
+        /* the same partition twice in one commit */
+        kw_offset_commit_request_offset_commit_request_partition p[2];
+        memset(p, 0, sizeof p);
+        for (int i = 0; i < 2; i++) {
+            p[i].committed_offset = 1 + i;
+            p[i].committed_leader_epoch = -1;
+            p[i].commit_timestamp = -1;
+            p[i].committed_metadata = null_slice;
+        }
+        kw_offset_commit_request_offset_commit_request_topic t;
+        memset(&t, 0, sizeof t);
+        t.name = str("diff-a");
+        t.partitions = kw_array_of(p, 2);
+        kw_offset_commit_request rq;
+        memset(&rq, 0, sizeof rq);
+        rq.group_id = str("diff-simple");
+        rq.generation_id_or_member_epoch = -1;
+        rq.member_id = str("");
+        rq.group_instance_id = null_slice;
+        rq.retention_time_ms = -1;
+        rq.topics = kw_array_of(&t, 1);
+        step(s, "offset_commit_duplicate_partition", KW_API_OFFSET_COMMIT, 8, &rq);
+        offset_fetch_one(s, "offset_fetch_after_duplicate_commit", 8, "diff-simple", false);
+    }
     describe_groups_one(s, "describe_groups", 1);
     describe_groups_one(s, "describe_groups", 5);
     list_groups(s);
