@@ -53,16 +53,17 @@ bk_result bk_handle_create_topics(bk_req *req);
 bk_result bk_handle_delete_topics(bk_req *req);
 bk_result bk_handle_create_partitions(bk_req *req);
 bk_result bk_handle_describe_configs(bk_req *req);
-/* groups.c */
+/* group_api.c */
 bk_result bk_handle_join_group(bk_req *req);
 bk_result bk_handle_sync_group(bk_req *req);
 bk_result bk_handle_heartbeat(bk_req *req);
 bk_result bk_handle_leave_group(bk_req *req);
-bk_result bk_handle_offset_commit(bk_req *req);
-bk_result bk_handle_offset_fetch(bk_req *req);
 bk_result bk_handle_list_groups(bk_req *req);
 bk_result bk_handle_describe_groups(bk_req *req);
 bk_result bk_handle_delete_groups(bk_req *req);
+/* offsets_api.c */
+bk_result bk_handle_offset_commit(bk_req *req);
+bk_result bk_handle_offset_fetch(bk_req *req);
 
 /** Answers a body that did not decode (logs it; BK_CLOSE when no error response fits). */
 bk_result bk_reply_decode_error(bk_req *req, const kw_decode_error *err);

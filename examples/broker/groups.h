@@ -82,5 +82,22 @@ const char *bk_group_state_name(bk_group_state s);
 bk_offset_entry *bk_group_offset(bk_group *g, kw_slice topic, int32_t partition, bool create);
 void bk_group_remove_offset(bk_group *g, size_t i);
 int64_t bk_groups_next_deadline(bk_broker *br);
+/** Takes the group out of the broker and frees it. */
+void bk_group_remove(bk_broker *br, bk_group *g);
+
+bk_member *bk_member_find(bk_group *g, kw_slice id);
+/** The member whose JoinGroup (sync: SyncGroup) is parked on c. */
+bk_member *bk_member_for_conn(bk_group *g, const struct bk_conn *c, bool sync);
+const bk_protocol *bk_member_protocol(const bk_member *m, const char *name);
+void bk_member_free(bk_member *m);
+/** Appends m (the group owns it then); the first member sets protocol type and leader. */
+bool bk_group_add_member(bk_group *g, bk_member *m);
+/** Removes and frees m; its parked requests are woken to find it gone. */
+void bk_group_remove_member(bk_broker *br, bk_group *g, bk_member *m);
+
+/* The rebalance state machine (see groups.c). */
+void bk_group_prepare_rebalance(bk_broker *br, bk_group *g);
+/** Completes the rebalance once every member rejoined or its time ran out. */
+void bk_group_maybe_complete_join(bk_broker *br, bk_group *g);
 
 #endif /* KWIRE_BROKER_GROUPS_H */
