@@ -87,7 +87,6 @@ def run_kwire(args, work):
             raise SystemExit("kwire-broker did not start: %r (see %s)" % (line, log.name))
         out = os.path.join(work, "kwire.jsonl")
         rc = run_client(args.client, "127.0.0.1:%d" % port, out)
-        return out, rc
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -96,6 +95,12 @@ def run_kwire(args, work):
             proc.kill()
             proc.wait()
         log.close()
+    # SIGTERM is a clean exit: anything else (a sanitizer report, a crash) fails the test
+    if proc.returncode != 0:
+        with open(log.name) as f:
+            sys.stdout.write(f.read()[-4000:])
+        raise SystemExit("FAIL: kwire-broker exited %d after SIGTERM" % proc.returncode)
+    return out, rc
 
 
 def start_kafka(args, work):
@@ -344,12 +349,16 @@ def main():
 
     kwire_lines, kafka_lines = load(kwire_out), load(kafka_out)
     failed = False
-    for name, rc, lines in (("kwire-broker", rc_kw, kwire_lines), ("Kafka", rc_kf, kafka_lines)):
+    for name, rc, out in (("kwire-broker", rc_kw, kwire_out), ("Kafka", rc_kf, kafka_out)):
+        lines = kwire_lines if out == kwire_out else kafka_lines
         undecoded = [step_label(l) for l in lines if "decode_error" in l]
         if rc != 0 or undecoded:
             failed = True
             print("FAIL: diff-client against %s exited %d; answers kwire could not decode: %s"
                   % (name, rc, undecoded or "none"))
+            if os.path.exists(out + ".stderr"):
+                with open(out + ".stderr") as f:
+                    print("  " + "  ".join(f.readlines()[-10:]))
         for l in lines:
             if "decode_error" in l:
                 print("  %s: %s" % (step_label(l), l["decode_error"]))
