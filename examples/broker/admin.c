@@ -66,14 +66,11 @@ static const struct topic_config *known_config(kw_slice name)
 
 /* ---- CreateTopics ------------------------------------------------------------------------- */
 
-bk_result bk_handle_create_topics(bk_req *req)
+bk_result bk_handle_create_topics(bk_req *req, const kw_create_topics_request *rq,
+                                  kw_create_topics_response *resp)
 {
-    kw_create_topics_request rq;
-    kw_decode_error err;
-    if (kw_create_topics_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    int32_t n = kw_array_len(&rq.topics);
+    int32_t n = kw_array_len(&rq->topics);
     kw_create_topics_response_creatable_topic_result *results =
         BK_ALLOC(req, kw_create_topics_response_creatable_topic_result, n);
     kw_slice *names = BK_ALLOC(req, kw_slice, n);
@@ -81,10 +78,10 @@ bk_result bk_handle_create_topics(bk_req *req)
         return BK_CLOSE;
     kw_array_iter it;
     kw_create_topics_request_creatable_topic ct;
-    kw_array_iter_init(&it, &rq.topics);
+    kw_array_iter_init(&it, &rq->topics);
     for (int32_t i = 0; kw_create_topics_request_creatable_topic_next(&it, &ct); i++)
         names[i] = ct.name;
-    kw_array_iter_init(&it, &rq.topics);
+    kw_array_iter_init(&it, &rq->topics);
     for (int32_t i = 0; kw_create_topics_request_creatable_topic_next(&it, &ct); i++) {
         kw_create_topics_response_creatable_topic_result *r = &results[i];
         r->name = ct.name;
@@ -175,7 +172,7 @@ bk_result bk_handle_create_topics(bk_req *req)
         }
         bk_topic *t = NULL;
         const char *msg = NULL;
-        int code = bk_topic_create(br, ct.name, partitions, configs, kept, rq.validate_only, &t, &msg);
+        int code = bk_topic_create(br, ct.name, partitions, configs, kept, rq->validate_only, &t, &msg);
         r->error_code = (int16_t)code;
         r->error_message = msg ? bk_cstr(msg) : (kw_slice){NULL, 0};
         if (code == KW_KAFKA_NONE) {
@@ -196,29 +193,23 @@ bk_result bk_handle_create_topics(bk_req *req)
             r->configs = kw_array_of(cs, (int32_t)NCONFIGS);
         }
     }
-    kw_create_topics_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.topics = kw_array_of(results, n);
-    return kw_create_topics_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                   : BK_CLOSE;
+    resp->topics = kw_array_of(results, n);
+    return BK_RESPOND;
 }
 
 /* ---- DeleteTopics --------------------------------------------------------------------------- */
 
-bk_result bk_handle_delete_topics(bk_req *req)
+bk_result bk_handle_delete_topics(bk_req *req, const kw_delete_topics_request *rq,
+                                  kw_delete_topics_response *resp)
 {
-    kw_delete_topics_request rq;
-    kw_decode_error err;
-    if (kw_delete_topics_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    int32_t n = req->version >= 6 ? kw_array_len(&rq.topics) : kw_array_len(&rq.topic_names);
+    int32_t n = req->version >= 6 ? kw_array_len(&rq->topics) : kw_array_len(&rq->topic_names);
     kw_delete_topics_response_deletable_topic_result *results =
         BK_ALLOC(req, kw_delete_topics_response_deletable_topic_result, n);
     if (!results && n)
         return BK_CLOSE;
     kw_array_iter it;
-    kw_array_iter_init(&it, req->version >= 6 ? &rq.topics : &rq.topic_names);
+    kw_array_iter_init(&it, req->version >= 6 ? &rq->topics : &rq->topic_names);
     for (int32_t i = 0; i < n; i++) {
         kw_delete_topics_response_deletable_topic_result *r = &results[i];
         bk_topic *t = NULL;
@@ -264,30 +255,24 @@ bk_result bk_handle_delete_topics(bk_req *req)
         r->topic_id = t->id;
         r->error_code = (int16_t)bk_topic_delete(br, t);
     }
-    kw_delete_topics_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.responses = kw_array_of(results, n);
-    return kw_delete_topics_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                   : BK_CLOSE;
+    resp->responses = kw_array_of(results, n);
+    return BK_RESPOND;
 }
 
 /* ---- CreatePartitions ----------------------------------------------------------------------- */
 
-bk_result bk_handle_create_partitions(bk_req *req)
+bk_result bk_handle_create_partitions(bk_req *req, const kw_create_partitions_request *rq,
+                                      kw_create_partitions_response *resp)
 {
-    kw_create_partitions_request rq;
-    kw_decode_error err;
-    if (kw_create_partitions_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    int32_t n = kw_array_len(&rq.topics);
+    int32_t n = kw_array_len(&rq->topics);
     kw_create_partitions_response_create_partitions_topic_result *results =
         BK_ALLOC(req, kw_create_partitions_response_create_partitions_topic_result, n);
     if (!results && n)
         return BK_CLOSE;
     kw_array_iter it;
     kw_create_partitions_request_create_partitions_topic ct;
-    kw_array_iter_init(&it, &rq.topics);
+    kw_array_iter_init(&it, &rq->topics);
     for (int32_t i = 0; kw_create_partitions_request_create_partitions_topic_next(&it, &ct); i++) {
         kw_create_partitions_response_create_partitions_topic_result *r = &results[i];
         r->name = ct.name;
@@ -303,15 +288,11 @@ bk_result bk_handle_create_partitions(bk_req *req)
             continue;
         }
         const char *msg = NULL;
-        r->error_code = (int16_t)bk_topic_add_partitions(br, t, ct.count, rq.validate_only, &msg);
+        r->error_code = (int16_t)bk_topic_add_partitions(br, t, ct.count, rq->validate_only, &msg);
         r->error_message = msg ? bk_cstr(msg) : (kw_slice){NULL, 0};
     }
-    kw_create_partitions_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.results = kw_array_of(results, n);
-    return kw_create_partitions_response_encode(req->out, req->version, &resp) == KW_OK
-               ? BK_RESPOND
-               : BK_CLOSE;
+    resp->results = kw_array_of(results, n);
+    return BK_RESPOND;
 }
 
 /* ---- DescribeConfigs ------------------------------------------------------------------------- */
@@ -321,14 +302,11 @@ bk_result bk_handle_create_partitions(bk_req *req)
 #define RESOURCE_BROKER 4
 #define RESOURCE_BROKER_LOGGER 8
 
-bk_result bk_handle_describe_configs(bk_req *req)
+bk_result bk_handle_describe_configs(bk_req *req, const kw_describe_configs_request *rq,
+                                     kw_describe_configs_response *resp)
 {
-    kw_describe_configs_request rq;
-    kw_decode_error err;
-    if (kw_describe_configs_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    int32_t n = kw_array_len(&rq.resources);
+    int32_t n = kw_array_len(&rq->resources);
     if (n > BK_MAX_DESCRIBE_RESOURCES) {
         /* each resource answers some 30 configs: a bound on what one request can make */
         bk_log_msg("%s: DescribeConfigs of %d resources, closing", req->conn ? req->conn->peer : "?",
@@ -363,7 +341,7 @@ bk_result bk_handle_describe_configs(bk_req *req)
     broker_cfg[7].name = "default.replication.factor", broker_cfg[7].value = "1";
     kw_array_iter it;
     kw_describe_configs_request_describe_configs_resource rr;
-    kw_array_iter_init(&it, &rq.resources);
+    kw_array_iter_init(&it, &rq->resources);
     for (int32_t i = 0; kw_describe_configs_request_describe_configs_resource_next(&it, &rr); i++) {
         kw_describe_configs_response_describe_configs_result *r = &results[i];
         r->resource_type = rr.resource_type;
@@ -432,7 +410,7 @@ bk_result bk_handle_describe_configs(bk_req *req)
             o->config_source = t ? (dynamic ? 1 : 5) : 4;
             o->config_type = type;
             o->synonyms = kw_array_of(NULL, 0);
-            if (rq.include_synonyms) {
+            if (rq->include_synonyms) {
                 kw_describe_configs_response_describe_configs_synonym *syn =
                     BK_ALLOC(req, kw_describe_configs_response_describe_configs_synonym, 1);
                 if (!syn)
@@ -446,10 +424,6 @@ bk_result bk_handle_describe_configs(bk_req *req)
         }
         r->configs = kw_array_of(cs, k);
     }
-    kw_describe_configs_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.results = kw_array_of(results, n);
-    return kw_describe_configs_response_encode(req->out, req->version, &resp) == KW_OK
-               ? BK_RESPOND
-               : BK_CLOSE;
+    resp->results = kw_array_of(results, n);
+    return BK_RESPOND;
 }

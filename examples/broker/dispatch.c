@@ -23,45 +23,61 @@
 #include "topics.h"
 #include "util.h"
 
-typedef bk_result (*handler_fn)(bk_req *req);
+/*
+ * The APIs the broker serves: key, the newest version its handler was
+ * written for, and the handler's name. kwire reads newer versions (Kafka
+ * 4.4's Produce v13 names topics by id, for one), but the broker advertises
+ * and serves only what its handlers implement.
+ */
+#define BK_HANDLERS(X)                                  \
+    X(KW_API_PRODUCE, 11, produce)                      \
+    X(KW_API_FETCH, 17, fetch)                          \
+    X(KW_API_LIST_OFFSETS, 10, list_offsets)            \
+    X(KW_API_METADATA, 12, metadata)                    \
+    X(KW_API_OFFSET_COMMIT, 9, offset_commit)           \
+    X(KW_API_OFFSET_FETCH, 9, offset_fetch)             \
+    X(KW_API_FIND_COORDINATOR, 6, find_coordinator)     \
+    X(KW_API_JOIN_GROUP, 9, join_group)                 \
+    X(KW_API_HEARTBEAT, 4, heartbeat)                   \
+    X(KW_API_LEAVE_GROUP, 5, leave_group)               \
+    X(KW_API_SYNC_GROUP, 5, sync_group)                 \
+    X(KW_API_DESCRIBE_GROUPS, 5, describe_groups)       \
+    X(KW_API_LIST_GROUPS, 5, list_groups)               \
+    X(KW_API_API_VERSIONS, 4, api_versions)             \
+    X(KW_API_CREATE_TOPICS, 7, create_topics)           \
+    X(KW_API_DELETE_TOPICS, 6, delete_topics)           \
+    X(KW_API_INIT_PRODUCER_ID, 5, init_producer_id)     \
+    X(KW_API_DESCRIBE_CONFIGS, 4, describe_configs)     \
+    X(KW_API_CREATE_PARTITIONS, 3, create_partitions)   \
+    X(KW_API_DELETE_GROUPS, 2, delete_groups)           \
+    X(KW_API_DESCRIBE_CLUSTER, 1, describe_cluster)     \
+    X(KW_API_DESCRIBE_TOPIC_PARTITIONS, 0, describe_topic_partitions)
 
-/* max_version: the newest version each handler was written for. kwire reads
- * newer ones (Kafka 4.4's Produce v13 names topics by id, for one), but the
- * broker advertises and serves only what its handlers implement. */
-static const struct {
+typedef bk_result (*handler_fn)(bk_req *req, const void *rq, void *resp);
+
+/* Each handler behind an untyped entry: the only place views lose their types. */
+#define HANDLER_ENTRY(key, max, name)                                                 \
+    static bk_result name##_entry(bk_req *req, const void *rq, void *resp)            \
+    {                                                                                 \
+        return bk_handle_##name(req, (const kw_##name##_request *)rq,                 \
+                                (kw_##name##_response *)resp);                        \
+    }
+BK_HANDLERS(HANDLER_ENTRY)
+
+typedef struct handler {
     int16_t key;
     int16_t max_version;
     handler_fn fn;
-} handlers[] = {
-    {KW_API_PRODUCE, 11, bk_handle_produce},
-    {KW_API_FETCH, 17, bk_handle_fetch},
-    {KW_API_LIST_OFFSETS, 10, bk_handle_list_offsets},
-    {KW_API_METADATA, 12, bk_handle_metadata},
-    {KW_API_OFFSET_COMMIT, 9, bk_handle_offset_commit},
-    {KW_API_OFFSET_FETCH, 9, bk_handle_offset_fetch},
-    {KW_API_FIND_COORDINATOR, 6, bk_handle_find_coordinator},
-    {KW_API_JOIN_GROUP, 9, bk_handle_join_group},
-    {KW_API_HEARTBEAT, 4, bk_handle_heartbeat},
-    {KW_API_LEAVE_GROUP, 5, bk_handle_leave_group},
-    {KW_API_SYNC_GROUP, 5, bk_handle_sync_group},
-    {KW_API_DESCRIBE_GROUPS, 5, bk_handle_describe_groups},
-    {KW_API_LIST_GROUPS, 5, bk_handle_list_groups},
-    {KW_API_API_VERSIONS, 4, bk_handle_api_versions},
-    {KW_API_CREATE_TOPICS, 7, bk_handle_create_topics},
-    {KW_API_DELETE_TOPICS, 6, bk_handle_delete_topics},
-    {KW_API_INIT_PRODUCER_ID, 5, bk_handle_init_producer_id},
-    {KW_API_DESCRIBE_CONFIGS, 4, bk_handle_describe_configs},
-    {KW_API_CREATE_PARTITIONS, 3, bk_handle_create_partitions},
-    {KW_API_DELETE_GROUPS, 2, bk_handle_delete_groups},
-    {KW_API_DESCRIBE_CLUSTER, 1, bk_handle_describe_cluster},
-    {KW_API_DESCRIBE_TOPIC_PARTITIONS, 0, bk_handle_describe_topic_partitions},
-};
+} handler;
 
-static handler_fn handler_for(int16_t key)
+#define HANDLER_ROW(key, max, name) {key, max, name##_entry},
+static const handler handlers[] = {BK_HANDLERS(HANDLER_ROW)};
+
+static const handler *handler_for(int16_t key)
 {
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
         if (handlers[i].key == key)
-            return handlers[i].fn;
+            return &handlers[i];
     return NULL;
 }
 
@@ -71,11 +87,8 @@ static int16_t served_max_version(int16_t key)
     const kw_api_info *info = kw_api_lookup(key);
     if (!info)
         return -1;
-    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
-        if (handlers[i].key == key)
-            return handlers[i].max_version < info->max_version ? handlers[i].max_version
-                                                               : info->max_version;
-    return info->max_version;
+    const handler *h = handler_for(key);
+    return h && h->max_version < info->max_version ? h->max_version : info->max_version;
 }
 
 /* Without message conversion the versions older than KIP-98's record batches
@@ -125,19 +138,13 @@ static bool software_name_valid(kw_slice s)
     return true;
 }
 
-bk_result bk_handle_api_versions(bk_req *req)
+bk_result bk_handle_api_versions(bk_req *req, const kw_api_versions_request *rq,
+                                 kw_api_versions_response *resp)
 {
-    kw_api_versions_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.finalized_features_epoch = -1;
-    kw_api_versions_request rq;
-    kw_decode_error err;
-    if (kw_api_versions_request_decode(&req->body, req->version, &rq, &err) != KW_OK) {
-        resp.error_code = KW_KAFKA_INVALID_REQUEST;
-    } else if (req->version >= 3 && (!software_name_valid(rq.client_software_name) ||
-                                     !software_name_valid(rq.client_software_version))) {
-        resp.error_code = KW_KAFKA_INVALID_REQUEST;
-    }
+    resp->finalized_features_epoch = -1;
+    if (req->version >= 3 && (!software_name_valid(rq->client_software_name) ||
+                              !software_name_valid(rq->client_software_version)))
+        resp->error_code = KW_KAFKA_INVALID_REQUEST;
     size_t n = sizeof handlers / sizeof handlers[0];
     kw_api_versions_response_api_version *keys = BK_ALLOC(req, kw_api_versions_response_api_version, n);
     if (!keys)
@@ -152,9 +159,8 @@ bk_result bk_handle_api_versions(bk_req *req)
         keys[k].max_version = served_max_version(key);
         k++;
     }
-    resp.api_keys = kw_array_of(keys, (int32_t)k);
-    return kw_api_versions_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                  : BK_CLOSE;
+    resp->api_keys = kw_array_of(keys, (int32_t)k);
+    return BK_RESPOND;
 }
 
 /* KIP-511: an ApiVersions version the broker does not know gets a v0 body. */
@@ -172,6 +178,40 @@ static void api_versions_unsupported(bk_req *req)
 }
 
 /* ---- dispatch -------------------------------------------------------------------------------- */
+
+/* A body that did not decode: the default response with the error kwire maps the decode error
+ * to, where the response has a top-level error_code. */
+static bk_result reply_decode_error(bk_req *req, const kw_decode_error *err)
+{
+    char text[512];
+    kw_decode_error_format(err, text, sizeof text);
+    bk_log_msg("%s: %s", req->conn ? req->conn->peer : "?", text);
+    req->br->stats.decode_errors++;
+    int16_t code = kw_err_kafka_code(err->code);
+    if (code == -1)
+        code = KW_KAFKA_INVALID_REQUEST;
+    if (!kw_message_has_error_code(kw_message_for_api(req->hdr.api_key, true), req->version))
+        return BK_CLOSE;
+    kw_build_error_response(req->out, req->hdr.api_key, req->version, code);
+    return BK_RESPOND;
+}
+
+/* Decodes the body, runs the handler on it and a response at its defaults, encodes what it
+ * filled in. A parked request comes back here when it is resumed and is decoded again. */
+static bk_result run_handler(bk_req *req, const handler *h)
+{
+    const kw_message_info *request = kw_message_for_api(h->key, false);
+    const kw_message_info *response = kw_message_for_api(h->key, true);
+    kw_message rq, resp;
+    kw_decode_error err;
+    if (request->decode(&req->body, req->version, &rq.u, &err) != KW_OK)
+        return reply_decode_error(req, &err);
+    memset(&resp.u, 0, response->view_size);
+    bk_result res = h->fn(req, &rq.u, &resp.u);
+    if (res == BK_RESPOND)
+        response->encode(req->out, req->version, &resp.u); /* an error sticks in req->out */
+    return res;
+}
 
 bk_result bk_dispatch(bk_req *req)
 {
@@ -214,9 +254,9 @@ bk_result bk_dispatch(bk_req *req)
         api_versions_unsupported(req); /* ApiVersions' response header is v0 at any version */
         res = BK_RESPOND;
     } else {
-        handler_fn fn = handler_for(key);
-        if (fn) {
-            res = fn(req);
+        const handler *h = handler_for(key);
+        if (h) {
+            res = run_handler(req, h);
         } else {
             kw_build_error_response(req->out, key, req->version, KW_KAFKA_UNSUPPORTED_VERSION);
             res = BK_RESPOND;
@@ -231,22 +271,5 @@ bk_result bk_dispatch(bk_req *req)
                    kw_err_name(kw_builder_error(req->out)));
         return BK_CLOSE;
     }
-    return BK_RESPOND;
-}
-
-/* Shared by the handlers: a body that did not decode. */
-bk_result bk_reply_decode_error(bk_req *req, const kw_decode_error *err)
-{
-    char text[512];
-    kw_decode_error_format(err, text, sizeof text);
-    bk_log_msg("%s: %s", req->conn ? req->conn->peer : "?", text);
-    req->br->stats.decode_errors++;
-    kw_builder_reset(req->out); /* bk_dispatch began the frame on the empty builder */
-    int16_t code = kw_err_kafka_code(err->code);
-    if (code == -1)
-        code = KW_KAFKA_INVALID_REQUEST;
-    if (!kw_message_has_error_code(kw_message_for_api(req->hdr.api_key, true), req->version))
-        return BK_CLOSE;
-    kw_build_error_response(req->out, req->hdr.api_key, req->version, code);
     return BK_RESPOND;
 }

@@ -35,38 +35,62 @@ int16_t bk_api_min_version(const bk_broker *br, int16_t api_key);
 /** Handles one frame; fills req->out with the response body. */
 bk_result bk_dispatch(bk_req *req);
 
-/* The handlers, by the file that defines them. */
-bk_result bk_handle_api_versions(bk_req *req); /* dispatch.c */
+/*
+ * The handlers, by the file that defines them. Each gets the decoded request
+ * and a response at its definition's defaults; it fills the response and
+ * returns BK_RESPOND, and bk_dispatch encodes it. A body that does not
+ * decode never reaches a handler.
+ */
+/* dispatch.c */
+bk_result bk_handle_api_versions(bk_req *req, const kw_api_versions_request *rq,
+                                 kw_api_versions_response *resp);
 /* produce.c */
-bk_result bk_handle_produce(bk_req *req);
-bk_result bk_handle_init_producer_id(bk_req *req);
+bk_result bk_handle_produce(bk_req *req, const kw_produce_request *rq, kw_produce_response *resp);
+bk_result bk_handle_init_producer_id(bk_req *req, const kw_init_producer_id_request *rq,
+                                     kw_init_producer_id_response *resp);
 /* fetch.c */
-bk_result bk_handle_fetch(bk_req *req);
-bk_result bk_handle_list_offsets(bk_req *req);
+bk_result bk_handle_fetch(bk_req *req, const kw_fetch_request *rq, kw_fetch_response *resp);
+bk_result bk_handle_list_offsets(bk_req *req, const kw_list_offsets_request *rq,
+                                 kw_list_offsets_response *resp);
 /* metadata.c */
-bk_result bk_handle_metadata(bk_req *req);
-bk_result bk_handle_describe_topic_partitions(bk_req *req);
-bk_result bk_handle_describe_cluster(bk_req *req);
-bk_result bk_handle_find_coordinator(bk_req *req);
+bk_result bk_handle_metadata(bk_req *req, const kw_metadata_request *rq,
+                             kw_metadata_response *resp);
+bk_result bk_handle_describe_topic_partitions(bk_req *req,
+                                              const kw_describe_topic_partitions_request *rq,
+                                              kw_describe_topic_partitions_response *resp);
+bk_result bk_handle_describe_cluster(bk_req *req, const kw_describe_cluster_request *rq,
+                                     kw_describe_cluster_response *resp);
+bk_result bk_handle_find_coordinator(bk_req *req, const kw_find_coordinator_request *rq,
+                                     kw_find_coordinator_response *resp);
 /* admin.c */
-bk_result bk_handle_create_topics(bk_req *req);
-bk_result bk_handle_delete_topics(bk_req *req);
-bk_result bk_handle_create_partitions(bk_req *req);
-bk_result bk_handle_describe_configs(bk_req *req);
+bk_result bk_handle_create_topics(bk_req *req, const kw_create_topics_request *rq,
+                                  kw_create_topics_response *resp);
+bk_result bk_handle_delete_topics(bk_req *req, const kw_delete_topics_request *rq,
+                                  kw_delete_topics_response *resp);
+bk_result bk_handle_create_partitions(bk_req *req, const kw_create_partitions_request *rq,
+                                      kw_create_partitions_response *resp);
+bk_result bk_handle_describe_configs(bk_req *req, const kw_describe_configs_request *rq,
+                                     kw_describe_configs_response *resp);
 /* group_api.c */
-bk_result bk_handle_join_group(bk_req *req);
-bk_result bk_handle_sync_group(bk_req *req);
-bk_result bk_handle_heartbeat(bk_req *req);
-bk_result bk_handle_leave_group(bk_req *req);
-bk_result bk_handle_list_groups(bk_req *req);
-bk_result bk_handle_describe_groups(bk_req *req);
-bk_result bk_handle_delete_groups(bk_req *req);
+bk_result bk_handle_join_group(bk_req *req, const kw_join_group_request *rq,
+                               kw_join_group_response *resp);
+bk_result bk_handle_sync_group(bk_req *req, const kw_sync_group_request *rq,
+                               kw_sync_group_response *resp);
+bk_result bk_handle_heartbeat(bk_req *req, const kw_heartbeat_request *rq,
+                              kw_heartbeat_response *resp);
+bk_result bk_handle_leave_group(bk_req *req, const kw_leave_group_request *rq,
+                                kw_leave_group_response *resp);
+bk_result bk_handle_list_groups(bk_req *req, const kw_list_groups_request *rq,
+                                kw_list_groups_response *resp);
+bk_result bk_handle_describe_groups(bk_req *req, const kw_describe_groups_request *rq,
+                                    kw_describe_groups_response *resp);
+bk_result bk_handle_delete_groups(bk_req *req, const kw_delete_groups_request *rq,
+                                  kw_delete_groups_response *resp);
 /* offsets_api.c */
-bk_result bk_handle_offset_commit(bk_req *req);
-bk_result bk_handle_offset_fetch(bk_req *req);
-
-/** Answers a body that did not decode (logs it; BK_CLOSE when no error response fits). */
-bk_result bk_reply_decode_error(bk_req *req, const kw_decode_error *err);
+bk_result bk_handle_offset_commit(bk_req *req, const kw_offset_commit_request *rq,
+                                  kw_offset_commit_response *resp);
+bk_result bk_handle_offset_fetch(bk_req *req, const kw_offset_fetch_request *rq,
+                                 kw_offset_fetch_response *resp);
 
 /** True for the API keys this broker serves (and advertises). */
 bool bk_api_served(int16_t api_key);

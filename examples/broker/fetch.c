@@ -87,37 +87,30 @@ typedef struct fetch_part {
     bk_read rd;
 } fetch_part;
 
-bk_result bk_handle_fetch(bk_req *req)
+bk_result bk_handle_fetch(bk_req *req, const kw_fetch_request *rq, kw_fetch_response *resp)
 {
-    kw_fetch_request rq;
-    kw_decode_error err;
-    if (kw_fetch_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    kw_fetch_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.node_endpoints = kw_array_of(NULL, 0);
-    if (rq.session_id != 0 || rq.session_epoch > 0) {
+    resp->node_endpoints = kw_array_of(NULL, 0);
+    if (rq->session_id != 0 || rq->session_epoch > 0) {
         /* no fetch sessions are kept (session_id 0 in every answer) */
-        resp.error_code = 70; /* FETCH_SESSION_ID_NOT_FOUND */
-        resp.responses = kw_array_of(NULL, 0);
-        return kw_fetch_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                               : BK_CLOSE;
+        resp->error_code = 70; /* FETCH_SESSION_ID_NOT_FOUND */
+        resp->responses = kw_array_of(NULL, 0);
+        return BK_RESPOND;
     }
-    int32_t ntopics = kw_array_len(&rq.topics);
+    int32_t ntopics = kw_array_len(&rq->topics);
     kw_fetch_response_fetchable_topic_response *topics =
         BK_ALLOC(req, kw_fetch_response_fetchable_topic_response, ntopics);
     size_t total_parts = 0;
     kw_array_iter ti;
     kw_fetch_request_fetch_topic ft;
-    kw_array_iter_init(&ti, &rq.topics);
+    kw_array_iter_init(&ti, &rq->topics);
     while (kw_fetch_request_fetch_topic_next(&ti, &ft))
         total_parts += (size_t)kw_array_len(&ft.partitions);
     fetch_part *fps = BK_ALLOC(req, fetch_part, total_parts);
     if ((!topics && ntopics) || (!fps && total_parts))
         return BK_CLOSE;
     size_t k = 0;
-    kw_array_iter_init(&ti, &rq.topics);
+    kw_array_iter_init(&ti, &rq->topics);
     for (int32_t t = 0; kw_fetch_request_fetch_topic_next(&ti, &ft); t++) {
         int32_t nparts = kw_array_len(&ft.partitions);
         kw_fetch_response_partition_data *parts = BK_ALLOC(req, kw_fetch_response_partition_data, nparts);
@@ -138,7 +131,7 @@ bk_result bk_handle_fetch(bk_req *req)
             pd->last_stable_offset = -1;
             pd->log_start_offset = -1;
             /* no transactions here: none aborted (null for read_uncommitted, as Kafka) */
-            pd->aborted_transactions = kw_array_of(NULL, rq.isolation_level == 1 ? 0 : -1);
+            pd->aborted_transactions = kw_array_of(NULL, rq->isolation_level == 1 ? 0 : -1);
             pd->preferred_read_replica = -1;
             pd->records = (kw_slice){(const uint8_t *)"", 0};
             fetch_part *fpp = &fps[k++];
@@ -167,7 +160,7 @@ bk_result bk_handle_fetch(bk_req *req)
         }
     }
     /* resolve the reads: the request's max_bytes across partitions, whole first batch (KIP-74) */
-    int64_t budget = req->version >= 3 ? rq.max_bytes : INT32_MAX;
+    int64_t budget = req->version >= 3 ? rq->max_bytes : INT32_MAX;
     if (budget < 0)
         budget = 0;
     uint64_t total = 0;
@@ -195,15 +188,15 @@ bk_result bk_handle_fetch(bk_req *req)
         first = false;
         nreads++;
     }
-    bool enough = rq.min_bytes <= 0 || total >= (uint64_t)rq.min_bytes;
+    bool enough = rq->min_bytes <= 0 || total >= (uint64_t)rq->min_bytes;
     bool any_error = false;
     for (size_t i = 0; i < k; i++)
         if (fps[i].out->error_code != KW_KAFKA_NONE)
             any_error = true;
-    if (!enough && !any_error && !req->final && rq.max_wait_ms > 0 && req->conn) {
+    if (!enough && !any_error && !req->final && rq->max_wait_ms > 0 && req->conn) {
         req->park = BK_PARK_FETCH;
         /* a wait longer than a request may take to arrive is cut to that */
-        int64_t wait = rq.max_wait_ms < br->cfg.frame_timeout_ms ? rq.max_wait_ms : br->cfg.frame_timeout_ms;
+        int64_t wait = rq->max_wait_ms < br->cfg.frame_timeout_ms ? rq->max_wait_ms : br->cfg.frame_timeout_ms;
         req->park_deadline = req->resumed ? req->conn->park_deadline : br->now + wait;
         return BK_PARKED;
     }
@@ -221,8 +214,8 @@ bk_result bk_handle_fetch(bk_req *req)
         else
             f->out->records = bk_conn_file_slice(req, f->rd.fd, f->rd.pos, f->rd.len);
     }
-    resp.responses = kw_array_of(topics, ntopics);
-    return kw_fetch_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND : BK_CLOSE;
+    resp->responses = kw_array_of(topics, ntopics);
+    return BK_RESPOND;
 }
 
 /* ---- ListOffsets -------------------------------------------------------------------------- */
@@ -233,21 +226,18 @@ bk_result bk_handle_fetch(bk_req *req)
 #define EARLIEST_LOCAL -4
 #define LATEST_TIERED -5
 
-bk_result bk_handle_list_offsets(bk_req *req)
+bk_result bk_handle_list_offsets(bk_req *req, const kw_list_offsets_request *rq,
+                                 kw_list_offsets_response *resp)
 {
-    kw_list_offsets_request rq;
-    kw_decode_error err;
-    if (kw_list_offsets_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    int32_t ntopics = kw_array_len(&rq.topics);
+    int32_t ntopics = kw_array_len(&rq->topics);
     kw_list_offsets_response_list_offsets_topic_response *topics =
         BK_ALLOC(req, kw_list_offsets_response_list_offsets_topic_response, ntopics);
     if (!topics && ntopics)
         return BK_CLOSE;
     kw_array_iter ti;
     kw_list_offsets_request_list_offsets_topic lt;
-    kw_array_iter_init(&ti, &rq.topics);
+    kw_array_iter_init(&ti, &rq->topics);
     for (int32_t t = 0; kw_list_offsets_request_list_offsets_topic_next(&ti, &lt); t++) {
         int32_t nparts = kw_array_len(&lt.partitions);
         kw_list_offsets_response_list_offsets_partition_response *parts =
@@ -304,9 +294,6 @@ bk_result bk_handle_list_offsets(bk_req *req)
             }
         }
     }
-    kw_list_offsets_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.topics = kw_array_of(topics, ntopics);
-    return kw_list_offsets_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                  : BK_CLOSE;
+    resp->topics = kw_array_of(topics, ntopics);
+    return BK_RESPOND;
 }

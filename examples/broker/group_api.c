@@ -20,23 +20,21 @@
 
 /* ---- JoinGroup ------------------------------------------------------------------------------- */
 
-static bk_result join_reply(bk_req *req, bk_group *g, bk_member *m, int16_t error,
-                            kw_slice member_id)
+static bk_result join_reply(bk_req *req, kw_join_group_response *resp, bk_group *g, bk_member *m,
+                            int16_t error, kw_slice member_id)
 {
-    kw_join_group_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.error_code = error;
-    resp.generation_id = -1;
-    resp.member_id = member_id;
-    resp.leader = bk_cstr("");
-    resp.protocol_name = req->version >= 7 ? (kw_slice){NULL, 0} : bk_cstr("");
-    resp.members = kw_array_of(NULL, 0);
+    resp->error_code = error;
+    resp->generation_id = -1;
+    resp->member_id = member_id;
+    resp->leader = bk_cstr("");
+    resp->protocol_name = req->version >= 7 ? (kw_slice){NULL, 0} : bk_cstr("");
+    resp->members = kw_array_of(NULL, 0);
     if (error == KW_KAFKA_NONE && g && m) {
-        resp.generation_id = g->generation;
-        resp.protocol_type = bk_cstr(g->protocol_type);
-        resp.protocol_name = bk_cstr(g->protocol_name ? g->protocol_name : "");
-        resp.leader = bk_cstr(g->leader ? g->leader : "");
-        resp.member_id = bk_cstr(m->member_id);
+        resp->generation_id = g->generation;
+        resp->protocol_type = bk_cstr(g->protocol_type);
+        resp->protocol_name = bk_cstr(g->protocol_name ? g->protocol_name : "");
+        resp->leader = bk_cstr(g->leader ? g->leader : "");
+        resp->member_id = bk_cstr(m->member_id);
         if (g->leader && strcmp(g->leader, m->member_id) == 0) {
             kw_join_group_response_join_group_response_member *ms =
                 BK_ALLOC(req, kw_join_group_response_join_group_response_member, g->nmembers);
@@ -51,11 +49,10 @@ static bk_result join_reply(bk_req *req, bk_group *g, bk_member *m, int16_t erro
                                                 p->metadata_len}
                                    : bk_cstr("");
             }
-            resp.members = kw_array_of(ms, (int32_t)g->nmembers);
+            resp->members = kw_array_of(ms, (int32_t)g->nmembers);
         }
     }
-    return kw_join_group_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                : BK_CLOSE;
+    return BK_RESPOND;
 }
 
 static bool set_protocols(bk_member *m, const kw_join_group_request *rq)
@@ -201,7 +198,7 @@ static bk_result join_park(bk_req *req, bk_member *m)
 }
 
 /* After a member (re)joined: complete the rebalance if it can, else park. */
-static bk_result join_wait(bk_req *req, bk_group *g, bk_member *m)
+static bk_result join_wait(bk_req *req, kw_join_group_response *resp, bk_group *g, bk_member *m)
 {
     bk_broker *br = req->br;
     m->join_conn = req->conn;
@@ -210,62 +207,59 @@ static bk_result join_wait(bk_req *req, bk_group *g, bk_member *m)
     bk_group_maybe_complete_join(br, g);
     if (g->state == BK_GROUP_COMPLETING_REBALANCE && m->join_conn == req->conn) {
         m->join_conn = NULL;
-        return join_reply(req, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
+        return join_reply(req, resp, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
     }
     if (!req->conn) {
         m->join_conn = NULL;
-        return join_reply(req, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS, bk_cstr(m->member_id));
+        return join_reply(req, resp, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS, bk_cstr(m->member_id));
     }
     return join_park(req, m);
 }
 
-bk_result bk_handle_join_group(bk_req *req)
+bk_result bk_handle_join_group(bk_req *req, const kw_join_group_request *rq,
+                               kw_join_group_response *resp)
 {
-    kw_join_group_request rq;
-    kw_decode_error err;
-    if (kw_join_group_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    bk_group *g = bk_group_find(br, rq.group_id);
+    bk_group *g = bk_group_find(br, rq->group_id);
     if (req->resumed) {
         bk_member *m = g && req->conn ? bk_member_for_conn(g, req->conn, false) : NULL;
         if (!m)
-            return join_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq.member_id);
+            return join_reply(req, resp, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq->member_id);
         if (g->state != BK_GROUP_COMPLETING_REBALANCE && g->state != BK_GROUP_STABLE)
             return join_park(req, m); /* not for this one yet */
         m->join_conn = NULL;
-        return join_reply(req, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
+        return join_reply(req, resp, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
     }
-    if (rq.group_id.len == 0)
-        return join_reply(req, NULL, NULL, KW_KAFKA_INVALID_GROUP_ID, rq.member_id);
-    if (rq.session_timeout_ms < br->cfg.group_min_session_timeout_ms ||
-        rq.session_timeout_ms > br->cfg.group_max_session_timeout_ms)
-        return join_reply(req, NULL, NULL, KW_KAFKA_INVALID_SESSION_TIMEOUT, rq.member_id);
-    if (rq.protocol_type.len == 0 || kw_array_len(&rq.protocols) == 0)
-        return join_reply(req, NULL, NULL, KW_KAFKA_INCONSISTENT_GROUP_PROTOCOL, rq.member_id);
-    int32_t rebalance_timeout = req->version >= 1 ? rq.rebalance_timeout_ms : rq.session_timeout_ms;
+    if (rq->group_id.len == 0)
+        return join_reply(req, resp, NULL, NULL, KW_KAFKA_INVALID_GROUP_ID, rq->member_id);
+    if (rq->session_timeout_ms < br->cfg.group_min_session_timeout_ms ||
+        rq->session_timeout_ms > br->cfg.group_max_session_timeout_ms)
+        return join_reply(req, resp, NULL, NULL, KW_KAFKA_INVALID_SESSION_TIMEOUT, rq->member_id);
+    if (rq->protocol_type.len == 0 || kw_array_len(&rq->protocols) == 0)
+        return join_reply(req, resp, NULL, NULL, KW_KAFKA_INCONSISTENT_GROUP_PROTOCOL, rq->member_id);
+    int32_t rebalance_timeout = req->version >= 1 ? rq->rebalance_timeout_ms : rq->session_timeout_ms;
     if (rebalance_timeout <= 0)
-        rebalance_timeout = rq.session_timeout_ms;
-    bool unknown_member = rq.member_id.len == 0;
+        rebalance_timeout = rq->session_timeout_ms;
+    bool unknown_member = rq->member_id.len == 0;
     if (!g && !unknown_member)
-        return join_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq.member_id);
+        return join_reply(req, resp, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq->member_id);
     if (!g)
-        g = bk_group_get(br, rq.group_id, true);
+        g = bk_group_get(br, rq->group_id, true);
     if (!g) /* out of memory or --max-groups */
-        return join_reply(req, NULL, NULL, KW_KAFKA_COORDINATOR_NOT_AVAILABLE, rq.member_id);
+        return join_reply(req, resp, NULL, NULL, KW_KAFKA_COORDINATOR_NOT_AVAILABLE, rq->member_id);
     if (g->state == BK_GROUP_DEAD)
-        return join_reply(req, NULL, NULL, KW_KAFKA_COORDINATOR_NOT_AVAILABLE, rq.member_id);
-    if (!protocols_compatible(g, &rq))
-        return join_reply(req, NULL, NULL, KW_KAFKA_INCONSISTENT_GROUP_PROTOCOL, rq.member_id);
+        return join_reply(req, resp, NULL, NULL, KW_KAFKA_COORDINATOR_NOT_AVAILABLE, rq->member_id);
+    if (!protocols_compatible(g, rq))
+        return join_reply(req, resp, NULL, NULL, KW_KAFKA_INCONSISTENT_GROUP_PROTOCOL, rq->member_id);
 
     if (unknown_member) {
         if (g->nmembers + g->npending >= (size_t)br->cfg.group_max_size)
-            return join_reply(req, NULL, NULL, 81 /* GROUP_MAX_SIZE_REACHED */, rq.member_id);
-        if (rq.group_instance_id.ptr) {
+            return join_reply(req, resp, NULL, NULL, 81 /* GROUP_MAX_SIZE_REACHED */, rq->member_id);
+        if (rq->group_instance_id.ptr) {
             /* a static member coming back replaces its old incarnation */
             for (size_t i = 0; i < g->nmembers; i++) {
                 bk_member *old = g->members[i];
-                if (old->instance_id && bk_slice_eqs(rq.group_instance_id, old->instance_id)) {
+                if (old->instance_id && bk_slice_eqs(rq->group_instance_id, old->instance_id)) {
                     bk_group_remove_member(br, g, old);
                     break;
                 }
@@ -274,7 +268,7 @@ bk_result bk_handle_join_group(bk_req *req)
         char *id = new_member_id(br, req->hdr.client_id);
         if (!id)
             return BK_CLOSE;
-        if (req->version >= 4 && !rq.group_instance_id.ptr) {
+        if (req->version >= 4 && !rq->group_instance_id.ptr) {
             bk_pending_member *p = realloc(g->pending, (g->npending + 1) * sizeof *p);
             if (!p) {
                 free(id);
@@ -282,11 +276,11 @@ bk_result bk_handle_join_group(bk_req *req)
             }
             g->pending = p;
             g->pending[g->npending].member_id = id;
-            g->pending[g->npending].deadline = br->now + rq.session_timeout_ms;
+            g->pending[g->npending].deadline = br->now + rq->session_timeout_ms;
             g->npending++;
-            return join_reply(req, NULL, NULL, KW_KAFKA_MEMBER_ID_REQUIRED, bk_cstr(id));
+            return join_reply(req, resp, NULL, NULL, KW_KAFKA_MEMBER_ID_REQUIRED, bk_cstr(id));
         }
-        bk_member *m = add_member(req, g, id, &rq, rebalance_timeout);
+        bk_member *m = add_member(req, g, id, rq, rebalance_timeout);
         if (!m)
             return BK_CLOSE;
         if (g->state == BK_GROUP_PREPARING_REBALANCE) {
@@ -300,15 +294,15 @@ bk_result bk_handle_join_group(bk_req *req)
             m->joined = true;
             bk_group_prepare_rebalance(br, g);
         }
-        return join_wait(req, g, m);
+        return join_wait(req, resp, g, m);
     }
 
     /* a known member id */
     for (size_t i = 0; i < g->npending; i++) {
-        if (bk_slice_eqs(rq.member_id, g->pending[i].member_id)) {
+        if (bk_slice_eqs(rq->member_id, g->pending[i].member_id)) {
             char *id = g->pending[i].member_id;
             g->pending[i] = g->pending[--g->npending];
-            bk_member *m = add_member(req, g, id, &rq, rebalance_timeout);
+            bk_member *m = add_member(req, g, id, rq, rebalance_timeout);
             if (!m)
                 return BK_CLOSE;
             m->joined = true;
@@ -320,100 +314,95 @@ bk_result bk_handle_join_group(bk_req *req)
             } else {
                 bk_group_prepare_rebalance(br, g);
             }
-            return join_wait(req, g, m);
+            return join_wait(req, resp, g, m);
         }
     }
-    bk_member *m = bk_member_find(g, rq.member_id);
+    bk_member *m = bk_member_find(g, rq->member_id);
     if (!m)
-        return join_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq.member_id);
+        return join_reply(req, resp, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq->member_id);
     if (m->join_conn && m->join_conn != req->conn) {
         /* an older JoinGroup of this member is answered as Kafka does: with an error */
         bk_conn *old = m->join_conn;
         m->join_conn = NULL;
         bk_conn_wake(br, old);
     }
-    bool same = same_protocols(m, &rq);
-    m->session_timeout_ms = rq.session_timeout_ms;
+    bool same = same_protocols(m, rq);
+    m->session_timeout_ms = rq->session_timeout_ms;
     m->rebalance_timeout_ms = rebalance_timeout;
     m->last_heartbeat = br->now;
-    if (!same && !set_protocols(m, &rq))
+    if (!same && !set_protocols(m, rq))
         return BK_CLOSE;
     bool is_leader = g->leader && strcmp(g->leader, m->member_id) == 0;
     switch (g->state) {
     case BK_GROUP_PREPARING_REBALANCE:
-        return join_wait(req, g, m);
+        return join_wait(req, resp, g, m);
     case BK_GROUP_COMPLETING_REBALANCE:
         if (same)
-            return join_reply(req, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
+            return join_reply(req, resp, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
         bk_group_prepare_rebalance(br, g);
-        return join_wait(req, g, m);
+        return join_wait(req, resp, g, m);
     case BK_GROUP_STABLE:
         if (same && !is_leader)
-            return join_reply(req, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
+            return join_reply(req, resp, g, m, KW_KAFKA_NONE, bk_cstr(m->member_id));
         bk_group_prepare_rebalance(br, g);
-        return join_wait(req, g, m);
+        return join_wait(req, resp, g, m);
     default:
-        return join_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq.member_id);
+        return join_reply(req, resp, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID, rq->member_id);
     }
 }
 
 /* ---- SyncGroup ------------------------------------------------------------------------------- */
 
-static bk_result sync_reply(bk_req *req, const bk_group *g, const bk_member *m, int16_t error)
+static bk_result sync_reply(kw_sync_group_response *resp, const bk_group *g, const bk_member *m,
+                            int16_t error)
 {
-    kw_sync_group_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.error_code = error;
-    resp.assignment = bk_cstr("");
+    resp->error_code = error;
+    resp->assignment = bk_cstr("");
     if (error == KW_KAFKA_NONE && g && m) {
-        resp.protocol_type = g->protocol_type ? bk_cstr(g->protocol_type) : (kw_slice){NULL, 0};
-        resp.protocol_name = g->protocol_name ? bk_cstr(g->protocol_name) : (kw_slice){NULL, 0};
+        resp->protocol_type = g->protocol_type ? bk_cstr(g->protocol_type) : (kw_slice){NULL, 0};
+        resp->protocol_name = g->protocol_name ? bk_cstr(g->protocol_name) : (kw_slice){NULL, 0};
         if (m->assignment)
-            resp.assignment = (kw_slice){m->assignment, m->assignment_len};
+            resp->assignment = (kw_slice){m->assignment, m->assignment_len};
     }
-    return kw_sync_group_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                : BK_CLOSE;
+    return BK_RESPOND;
 }
 
-bk_result bk_handle_sync_group(bk_req *req)
+bk_result bk_handle_sync_group(bk_req *req, const kw_sync_group_request *rq,
+                               kw_sync_group_response *resp)
 {
-    kw_sync_group_request rq;
-    kw_decode_error err;
-    if (kw_sync_group_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    bk_group *g = bk_group_find(br, rq.group_id);
+    bk_group *g = bk_group_find(br, rq->group_id);
     if (req->resumed) {
         bk_member *m = g && req->conn ? bk_member_for_conn(g, req->conn, true) : NULL;
         if (!m)
-            return sync_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID);
+            return sync_reply(resp, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID);
         m->sync_conn = NULL;
-        if (g->state == BK_GROUP_STABLE && g->generation == rq.generation_id)
-            return sync_reply(req, g, m, KW_KAFKA_NONE);
-        return sync_reply(req, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS);
+        if (g->state == BK_GROUP_STABLE && g->generation == rq->generation_id)
+            return sync_reply(resp, g, m, KW_KAFKA_NONE);
+        return sync_reply(resp, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS);
     }
-    if (rq.group_id.len == 0)
-        return sync_reply(req, NULL, NULL, KW_KAFKA_INVALID_GROUP_ID);
-    bk_member *m = g ? bk_member_find(g, rq.member_id) : NULL;
+    if (rq->group_id.len == 0)
+        return sync_reply(resp, NULL, NULL, KW_KAFKA_INVALID_GROUP_ID);
+    bk_member *m = g ? bk_member_find(g, rq->member_id) : NULL;
     if (!g || !m || g->state == BK_GROUP_EMPTY)
-        return sync_reply(req, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID);
+        return sync_reply(resp, NULL, NULL, KW_KAFKA_UNKNOWN_MEMBER_ID);
     if (g->state == BK_GROUP_DEAD)
-        return sync_reply(req, NULL, NULL, KW_KAFKA_COORDINATOR_NOT_AVAILABLE);
-    if (rq.generation_id != g->generation)
-        return sync_reply(req, NULL, NULL, KW_KAFKA_ILLEGAL_GENERATION);
-    if ((rq.protocol_type.ptr && !bk_slice_eqs(rq.protocol_type, g->protocol_type ? g->protocol_type : "")) ||
-        (rq.protocol_name.ptr && !bk_slice_eqs(rq.protocol_name, g->protocol_name ? g->protocol_name : "")))
-        return sync_reply(req, NULL, NULL, KW_KAFKA_INCONSISTENT_GROUP_PROTOCOL);
+        return sync_reply(resp, NULL, NULL, KW_KAFKA_COORDINATOR_NOT_AVAILABLE);
+    if (rq->generation_id != g->generation)
+        return sync_reply(resp, NULL, NULL, KW_KAFKA_ILLEGAL_GENERATION);
+    if ((rq->protocol_type.ptr && !bk_slice_eqs(rq->protocol_type, g->protocol_type ? g->protocol_type : "")) ||
+        (rq->protocol_name.ptr && !bk_slice_eqs(rq->protocol_name, g->protocol_name ? g->protocol_name : "")))
+        return sync_reply(resp, NULL, NULL, KW_KAFKA_INCONSISTENT_GROUP_PROTOCOL);
     m->last_heartbeat = br->now;
     if (g->state == BK_GROUP_PREPARING_REBALANCE)
-        return sync_reply(req, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS);
+        return sync_reply(resp, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS);
     if (g->state == BK_GROUP_STABLE)
-        return sync_reply(req, g, m, KW_KAFKA_NONE);
+        return sync_reply(resp, g, m, KW_KAFKA_NONE);
     /* CompletingRebalance */
     bool is_leader = g->leader && strcmp(g->leader, m->member_id) == 0;
     if (!is_leader) {
         if (!req->conn)
-            return sync_reply(req, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS);
+            return sync_reply(resp, NULL, NULL, KW_KAFKA_REBALANCE_IN_PROGRESS);
         m->sync_conn = req->conn;
         m->sync_conn_id = req->conn->id;
         req->park = BK_PARK_SYNC;
@@ -422,7 +411,7 @@ bk_result bk_handle_sync_group(bk_req *req)
     }
     kw_array_iter it;
     kw_sync_group_request_sync_group_request_assignment a;
-    kw_array_iter_init(&it, &rq.assignments);
+    kw_array_iter_init(&it, &rq->assignments);
     while (kw_sync_group_request_sync_group_request_assignment_next(&it, &a)) {
         bk_member *x = bk_member_find(g, a.member_id);
         if (!x)
@@ -444,73 +433,62 @@ bk_result bk_handle_sync_group(bk_req *req)
         if (g->members[i]->sync_conn)
             bk_conn_wake(br, g->members[i]->sync_conn);
     }
-    return sync_reply(req, g, m, KW_KAFKA_NONE);
+    return sync_reply(resp, g, m, KW_KAFKA_NONE);
 }
 
 /* ---- Heartbeat, LeaveGroup --------------------------------------------------------------------- */
 
-bk_result bk_handle_heartbeat(bk_req *req)
+bk_result bk_handle_heartbeat(bk_req *req, const kw_heartbeat_request *rq,
+                              kw_heartbeat_response *resp)
 {
-    kw_heartbeat_request rq;
-    kw_decode_error err;
-    if (kw_heartbeat_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
-    bk_group *g = bk_group_find(req->br, rq.group_id);
-    bk_member *m = g ? bk_member_find(g, rq.member_id) : NULL;
-    kw_heartbeat_response resp;
-    memset(&resp, 0, sizeof resp);
-    if (rq.group_id.len == 0)
-        resp.error_code = KW_KAFKA_INVALID_GROUP_ID;
+    bk_group *g = bk_group_find(req->br, rq->group_id);
+    bk_member *m = g ? bk_member_find(g, rq->member_id) : NULL;
+    if (rq->group_id.len == 0)
+        resp->error_code = KW_KAFKA_INVALID_GROUP_ID;
     else if (g && g->state == BK_GROUP_DEAD)
-        resp.error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
+        resp->error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
     else if (!g || !m || g->state == BK_GROUP_EMPTY)
-        resp.error_code = KW_KAFKA_UNKNOWN_MEMBER_ID;
-    else if (rq.generation_id != g->generation)
-        resp.error_code = KW_KAFKA_ILLEGAL_GENERATION;
+        resp->error_code = KW_KAFKA_UNKNOWN_MEMBER_ID;
+    else if (rq->generation_id != g->generation)
+        resp->error_code = KW_KAFKA_ILLEGAL_GENERATION;
     else {
         m->last_heartbeat = req->br->now;
         if (g->state == BK_GROUP_PREPARING_REBALANCE)
-            resp.error_code = KW_KAFKA_REBALANCE_IN_PROGRESS;
+            resp->error_code = KW_KAFKA_REBALANCE_IN_PROGRESS;
     }
-    return kw_heartbeat_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                               : BK_CLOSE;
+    return BK_RESPOND;
 }
 
-bk_result bk_handle_leave_group(bk_req *req)
+bk_result bk_handle_leave_group(bk_req *req, const kw_leave_group_request *rq,
+                                kw_leave_group_response *resp)
 {
-    kw_leave_group_request rq;
-    kw_decode_error err;
-    if (kw_leave_group_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    bk_group *g = bk_group_find(br, rq.group_id);
-    kw_leave_group_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.members = kw_array_of(NULL, 0);
-    if (rq.group_id.len == 0) {
-        resp.error_code = KW_KAFKA_INVALID_GROUP_ID;
+    bk_group *g = bk_group_find(br, rq->group_id);
+    resp->members = kw_array_of(NULL, 0);
+    if (rq->group_id.len == 0) {
+        resp->error_code = KW_KAFKA_INVALID_GROUP_ID;
     } else if (!g) {
-        resp.error_code = KW_KAFKA_UNKNOWN_MEMBER_ID;
+        resp->error_code = KW_KAFKA_UNKNOWN_MEMBER_ID;
     } else {
         bool removed = false;
         if (req->version < 3) {
-            bk_member *m = bk_member_find(g, rq.member_id);
+            bk_member *m = bk_member_find(g, rq->member_id);
             if (m) {
                 bk_log_msg("group %s: member %s left", g->id, m->member_id);
                 bk_group_remove_member(br, g, m);
                 removed = true;
             } else {
-                resp.error_code = KW_KAFKA_UNKNOWN_MEMBER_ID;
+                resp->error_code = KW_KAFKA_UNKNOWN_MEMBER_ID;
             }
         } else {
-            int32_t n = kw_array_len(&rq.members);
+            int32_t n = kw_array_len(&rq->members);
             kw_leave_group_response_member_response *rs =
                 BK_ALLOC(req, kw_leave_group_response_member_response, n);
             if (!rs && n)
                 return BK_CLOSE;
             kw_array_iter it;
             kw_leave_group_request_member_identity mi;
-            kw_array_iter_init(&it, &rq.members);
+            kw_array_iter_init(&it, &rq->members);
             for (int32_t i = 0; kw_leave_group_request_member_identity_next(&it, &mi); i++) {
                 rs[i].member_id = mi.member_id;
                 rs[i].group_instance_id = mi.group_instance_id;
@@ -543,7 +521,7 @@ bk_result bk_handle_leave_group(bk_req *req)
                 bk_group_remove_member(br, g, m);
                 removed = true;
             }
-            resp.members = kw_array_of(rs, n);
+            resp->members = kw_array_of(rs, n);
         }
         if (removed) {
             if (g->state == BK_GROUP_STABLE || g->state == BK_GROUP_COMPLETING_REBALANCE)
@@ -552,8 +530,7 @@ bk_result bk_handle_leave_group(bk_req *req)
                 bk_group_maybe_complete_join(br, g);
         }
     }
-    return kw_leave_group_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                 : BK_CLOSE;
+    return BK_RESPOND;
 }
 
 /* ---- ListGroups, DescribeGroups, DeleteGroups --------------------------------------------------- */
@@ -576,12 +553,9 @@ static bool state_matches(kw_slice filter, bk_group_state s)
     return true;
 }
 
-bk_result bk_handle_list_groups(bk_req *req)
+bk_result bk_handle_list_groups(bk_req *req, const kw_list_groups_request *rq,
+                                kw_list_groups_response *resp)
 {
-    kw_list_groups_request rq;
-    kw_decode_error err;
-    if (kw_list_groups_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
     kw_list_groups_response_listed_group *gs =
         BK_ALLOC(req, kw_list_groups_response_listed_group, br->ngroups);
@@ -592,21 +566,21 @@ bk_result bk_handle_list_groups(bk_req *req)
         bk_group *g = br->groups[i];
         if (g->state == BK_GROUP_DEAD)
             continue;
-        if (kw_array_len(&rq.states_filter) > 0) {
+        if (kw_array_len(&rq->states_filter) > 0) {
             bool ok = false;
             kw_array_iter it;
             kw_slice s;
-            kw_array_iter_init(&it, &rq.states_filter);
+            kw_array_iter_init(&it, &rq->states_filter);
             while (!ok && kw_array_next_string(&it, &s))
                 ok = state_matches(s, g->state);
             if (!ok)
                 continue;
         }
-        if (kw_array_len(&rq.types_filter) > 0) {
+        if (kw_array_len(&rq->types_filter) > 0) {
             bool ok = false;
             kw_array_iter it;
             kw_slice s;
-            kw_array_iter_init(&it, &rq.types_filter);
+            kw_array_iter_init(&it, &rq->types_filter);
             while (!ok && kw_array_next_string(&it, &s))
                 ok = s.len == 7 && strncasecmp((const char *)s.ptr, "classic", 7) == 0;
             if (!ok)
@@ -618,33 +592,27 @@ bk_result bk_handle_list_groups(bk_req *req)
         gs[n].group_type = bk_cstr("classic");
         n++;
     }
-    kw_list_groups_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.groups = kw_array_of(gs, n);
-    return kw_list_groups_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                 : BK_CLOSE;
+    resp->groups = kw_array_of(gs, n);
+    return BK_RESPOND;
 }
 
-bk_result bk_handle_describe_groups(bk_req *req)
+bk_result bk_handle_describe_groups(bk_req *req, const kw_describe_groups_request *rq,
+                                    kw_describe_groups_response *resp)
 {
-    kw_describe_groups_request rq;
-    kw_decode_error err;
-    if (kw_describe_groups_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    int32_t n = kw_array_len(&rq.groups);
+    int32_t n = kw_array_len(&rq->groups);
     kw_describe_groups_response_described_group *ds =
         BK_ALLOC(req, kw_describe_groups_response_described_group, n);
     if (!ds && n)
         return BK_CLOSE;
     kw_array_iter it;
     kw_slice id;
-    kw_array_iter_init(&it, &rq.groups);
+    kw_array_iter_init(&it, &rq->groups);
     for (int32_t i = 0; kw_array_next_string(&it, &id); i++) {
         kw_describe_groups_response_described_group *d = &ds[i];
         bk_group *g = bk_group_find(br, id);
         d->group_id = id;
-        d->authorized_operations = rq.include_authorized_operations ? 0x0f8 : INT32_MIN;
+        d->authorized_operations = rq->include_authorized_operations ? 0x0f8 : INT32_MIN;
         d->protocol_type = bk_cstr("");
         d->protocol_data = bk_cstr("");
         d->members = kw_array_of(NULL, 0);
@@ -680,28 +648,22 @@ bk_result bk_handle_describe_groups(bk_req *req)
         }
         d->members = kw_array_of(ms, (int32_t)g->nmembers);
     }
-    kw_describe_groups_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.groups = kw_array_of(ds, n);
-    return kw_describe_groups_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                     : BK_CLOSE;
+    resp->groups = kw_array_of(ds, n);
+    return BK_RESPOND;
 }
 
-bk_result bk_handle_delete_groups(bk_req *req)
+bk_result bk_handle_delete_groups(bk_req *req, const kw_delete_groups_request *rq,
+                                  kw_delete_groups_response *resp)
 {
-    kw_delete_groups_request rq;
-    kw_decode_error err;
-    if (kw_delete_groups_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    int32_t n = kw_array_len(&rq.groups_names);
+    int32_t n = kw_array_len(&rq->groups_names);
     kw_delete_groups_response_deletable_group_result *rs =
         BK_ALLOC(req, kw_delete_groups_response_deletable_group_result, n);
     if (!rs && n)
         return BK_CLOSE;
     kw_array_iter it;
     kw_slice id;
-    kw_array_iter_init(&it, &rq.groups_names);
+    kw_array_iter_init(&it, &rq->groups_names);
     for (int32_t i = 0; kw_array_next_string(&it, &id); i++) {
         rs[i].group_id = id;
         bk_group *g = bk_group_find(br, id);
@@ -718,9 +680,6 @@ bk_result bk_handle_delete_groups(bk_req *req)
             bk_group_remove(br, g);
         }
     }
-    kw_delete_groups_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.results = kw_array_of(rs, n);
-    return kw_delete_groups_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                   : BK_CLOSE;
+    resp->results = kw_array_of(rs, n);
+    return BK_RESPOND;
 }

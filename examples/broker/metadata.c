@@ -41,28 +41,24 @@ static bool describe_topic(bk_req *req, bk_topic *t, kw_metadata_response_metada
     return true;
 }
 
-bk_result bk_handle_metadata(bk_req *req)
+bk_result bk_handle_metadata(bk_req *req, const kw_metadata_request *rq, kw_metadata_response *resp)
 {
-    kw_metadata_request rq;
-    kw_decode_error err;
-    if (kw_metadata_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    kw_metadata_response resp;
-    memset(&resp, 0, sizeof resp);
-    kw_metadata_response_metadata_response_broker broker;
-    memset(&broker, 0, sizeof broker);
-    broker.node_id = br->cfg.node_id;
-    broker.host = host_slice(br);
-    broker.port = br->advertised_port;
-    resp.brokers = kw_array_of(&broker, 1);
-    resp.cluster_id = bk_cstr(br->cluster_id);
-    resp.controller_id = br->cfg.node_id;
-    resp.cluster_authorized_operations =
-        rq.include_cluster_authorized_operations ? BK_CLUSTER_AUTHORIZED_OPS : INT32_MIN;
-    bool include_ops = rq.include_topic_authorized_operations;
-    bool all = kw_array_is_null(&rq.topics) || (req->version == 0 && kw_array_len(&rq.topics) == 0);
-    bool auto_create = br->cfg.auto_create_topics && (req->version < 4 || rq.allow_auto_topic_creation);
+    kw_metadata_response_metadata_response_broker *broker =
+        BK_ALLOC(req, kw_metadata_response_metadata_response_broker, 1);
+    if (!broker)
+        return BK_CLOSE;
+    broker->node_id = br->cfg.node_id;
+    broker->host = host_slice(br);
+    broker->port = br->advertised_port;
+    resp->brokers = kw_array_of(broker, 1);
+    resp->cluster_id = bk_cstr(br->cluster_id);
+    resp->controller_id = br->cfg.node_id;
+    resp->cluster_authorized_operations =
+        rq->include_cluster_authorized_operations ? BK_CLUSTER_AUTHORIZED_OPS : INT32_MIN;
+    bool include_ops = rq->include_topic_authorized_operations;
+    bool all = kw_array_is_null(&rq->topics) || (req->version == 0 && kw_array_len(&rq->topics) == 0);
+    bool auto_create = br->cfg.auto_create_topics && (req->version < 4 || rq->allow_auto_topic_creation);
     kw_metadata_response_metadata_response_topic *topics;
     int32_t n;
     if (all) {
@@ -74,13 +70,13 @@ bk_result bk_handle_metadata(bk_req *req)
             if (!describe_topic(req, br->topics[i], &topics[i], include_ops))
                 return BK_CLOSE;
     } else {
-        n = kw_array_len(&rq.topics);
+        n = kw_array_len(&rq->topics);
         topics = BK_ALLOC(req, kw_metadata_response_metadata_response_topic, n);
         if (!topics && n)
             return BK_CLOSE;
         kw_array_iter it;
         kw_metadata_request_metadata_request_topic mt;
-        kw_array_iter_init(&it, &rq.topics);
+        kw_array_iter_init(&it, &rq->topics);
         for (int32_t i = 0; kw_metadata_request_metadata_request_topic_next(&it, &mt); i++) {
             kw_metadata_response_metadata_response_topic *out = &topics[i];
             out->name = mt.name;
@@ -119,9 +115,8 @@ bk_result bk_handle_metadata(bk_req *req)
                 return BK_CLOSE;
         }
     }
-    resp.topics = kw_array_of(topics, n);
-    return kw_metadata_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                              : BK_CLOSE;
+    resp->topics = kw_array_of(topics, n);
+    return BK_RESPOND;
 }
 
 /* ---- DescribeTopicPartitions ------------------------------------------------------------ */
@@ -147,19 +142,17 @@ static int cmp_entry(const void *a, const void *b)
     return (x->name.len > y->name.len) - (x->name.len < y->name.len);
 }
 
-bk_result bk_handle_describe_topic_partitions(bk_req *req)
+bk_result bk_handle_describe_topic_partitions(bk_req *req,
+                                              const kw_describe_topic_partitions_request *rq,
+                                              kw_describe_topic_partitions_response *resp)
 {
-    kw_describe_topic_partitions_request rq;
-    kw_decode_error err;
-    if (kw_describe_topic_partitions_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    int32_t limit = rq.response_partition_limit;
+    int32_t limit = rq->response_partition_limit;
     if (limit <= 0 || limit > 2000)
         limit = 2000;
     size_t n;
     dtp_entry *entries;
-    if (kw_array_len(&rq.topics) == 0) {
+    if (kw_array_len(&rq->topics) == 0) {
         n = br->ntopics;
         bk_topic **sorted = BK_ALLOC(req, bk_topic *, n);
         entries = BK_ALLOC(req, dtp_entry, n);
@@ -172,13 +165,13 @@ bk_result bk_handle_describe_topic_partitions(bk_req *req)
         for (size_t i = 0; i < n; i++)
             entries[i] = (dtp_entry){{(const uint8_t *)sorted[i]->name, sorted[i]->name_len}, sorted[i]};
     } else {
-        n = (size_t)kw_array_len(&rq.topics);
+        n = (size_t)kw_array_len(&rq->topics);
         entries = BK_ALLOC(req, dtp_entry, n);
         if (!entries)
             return BK_CLOSE;
         kw_array_iter it;
         kw_describe_topic_partitions_request_topic_request tr;
-        kw_array_iter_init(&it, &rq.topics);
+        kw_array_iter_init(&it, &rq->topics);
         size_t k = 0;
         while (kw_describe_topic_partitions_request_topic_request_next(&it, &tr)) {
             bool dup = false;
@@ -197,15 +190,13 @@ bk_result bk_handle_describe_topic_partitions(bk_req *req)
     }
     size_t start = 0;
     int32_t first_partition = 0;
-    if (rq.has_cursor) {
-        dtp_entry key = {rq.cursor.topic_name, NULL};
+    if (rq->has_cursor) {
+        dtp_entry key = {rq->cursor.topic_name, NULL};
         while (start < n && cmp_entry(&entries[start], &key) < 0)
             start++;
         if (start < n && cmp_entry(&entries[start], &key) == 0)
-            first_partition = rq.cursor.partition_index > 0 ? rq.cursor.partition_index : 0;
+            first_partition = rq->cursor.partition_index > 0 ? rq->cursor.partition_index : 0;
     }
-    kw_describe_topic_partitions_response resp;
-    memset(&resp, 0, sizeof resp);
     kw_describe_topic_partitions_response_describe_topic_partitions_response_topic *topics =
         BK_ALLOC(req, kw_describe_topic_partitions_response_describe_topic_partitions_response_topic,
                  n - start);
@@ -226,9 +217,9 @@ bk_result bk_handle_describe_topic_partitions(bk_req *req)
             continue;
         }
         if (budget <= 0) {
-            resp.has_next_cursor = true;
-            resp.next_cursor.topic_name = o->name;
-            resp.next_cursor.partition_index = i == start ? first_partition : 0;
+            resp->has_next_cursor = true;
+            resp->next_cursor.topic_name = o->name;
+            resp->next_cursor.partition_index = i == start ? first_partition : 0;
             break;
         }
         o->topic_id = t->id;
@@ -238,9 +229,9 @@ bk_result bk_handle_describe_topic_partitions(bk_req *req)
         int32_t count = t->nparts - from;
         if (count > budget) {
             count = budget;
-            resp.has_next_cursor = true;
-            resp.next_cursor.topic_name = o->name;
-            resp.next_cursor.partition_index = from + count;
+            resp->has_next_cursor = true;
+            resp->next_cursor.topic_name = o->name;
+            resp->next_cursor.partition_index = from + count;
         }
         kw_describe_topic_partitions_response_describe_topic_partitions_response_partition *parts =
             BK_ALLOC(req, kw_describe_topic_partitions_response_describe_topic_partitions_response_partition,
@@ -260,77 +251,66 @@ bk_result bk_handle_describe_topic_partitions(bk_req *req)
         o->partitions = kw_array_of(parts, count);
         budget -= count;
         out++;
-        if (resp.has_next_cursor)
+        if (resp->has_next_cursor)
             break;
     }
-    resp.topics = kw_array_of(topics, (int32_t)out);
-    return kw_describe_topic_partitions_response_encode(req->out, req->version, &resp) == KW_OK
-               ? BK_RESPOND
-               : BK_CLOSE;
+    resp->topics = kw_array_of(topics, (int32_t)out);
+    return BK_RESPOND;
 }
 
 /* ---- DescribeCluster, FindCoordinator ----------------------------------------------------- */
 
-bk_result bk_handle_describe_cluster(bk_req *req)
+bk_result bk_handle_describe_cluster(bk_req *req, const kw_describe_cluster_request *rq,
+                                     kw_describe_cluster_response *resp)
 {
-    kw_describe_cluster_request rq;
-    kw_decode_error err;
-    if (kw_describe_cluster_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    kw_describe_cluster_response resp;
-    memset(&resp, 0, sizeof resp);
-    kw_describe_cluster_response_describe_cluster_broker broker;
-    memset(&broker, 0, sizeof broker);
-    broker.broker_id = br->cfg.node_id;
-    broker.host = host_slice(br);
-    broker.port = br->advertised_port;
-    resp.endpoint_type = 1;
-    resp.cluster_id = bk_cstr(br->cluster_id);
-    resp.controller_id = br->cfg.node_id;
-    resp.cluster_authorized_operations =
-        rq.include_cluster_authorized_operations ? BK_CLUSTER_AUTHORIZED_OPS : INT32_MIN;
-    if (req->version >= 1 && rq.endpoint_type != 1) {
-        resp.error_code = KW_KAFKA_INVALID_REQUEST;
-        resp.error_message = bk_cstr("Only the brokers endpoint type is served.");
-        resp.endpoint_type = rq.endpoint_type;
-        resp.brokers = kw_array_of(NULL, 0);
+    kw_describe_cluster_response_describe_cluster_broker *broker =
+        BK_ALLOC(req, kw_describe_cluster_response_describe_cluster_broker, 1);
+    if (!broker)
+        return BK_CLOSE;
+    broker->broker_id = br->cfg.node_id;
+    broker->host = host_slice(br);
+    broker->port = br->advertised_port;
+    resp->endpoint_type = 1;
+    resp->cluster_id = bk_cstr(br->cluster_id);
+    resp->controller_id = br->cfg.node_id;
+    resp->cluster_authorized_operations =
+        rq->include_cluster_authorized_operations ? BK_CLUSTER_AUTHORIZED_OPS : INT32_MIN;
+    if (req->version >= 1 && rq->endpoint_type != 1) {
+        resp->error_code = KW_KAFKA_INVALID_REQUEST;
+        resp->error_message = bk_cstr("Only the brokers endpoint type is served.");
+        resp->endpoint_type = rq->endpoint_type;
+        resp->brokers = kw_array_of(NULL, 0);
     } else {
-        resp.brokers = kw_array_of(&broker, 1);
+        resp->brokers = kw_array_of(broker, 1);
     }
-    return kw_describe_cluster_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                      : BK_CLOSE;
+    return BK_RESPOND;
 }
 
-bk_result bk_handle_find_coordinator(bk_req *req)
+bk_result bk_handle_find_coordinator(bk_req *req, const kw_find_coordinator_request *rq,
+                                     kw_find_coordinator_response *resp)
 {
-    kw_find_coordinator_request rq;
-    kw_decode_error err;
-    if (kw_find_coordinator_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    kw_find_coordinator_response resp;
-    memset(&resp, 0, sizeof resp);
     int16_t code = KW_KAFKA_NONE;
-    if (rq.key_type == 1)
+    if (rq->key_type == 1)
         code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE; /* no transaction coordinator */
-    else if (rq.key_type != 0)
+    else if (rq->key_type != 0)
         code = KW_KAFKA_INVALID_REQUEST;
     if (req->version < 4) {
-        resp.error_code = code;
-        resp.node_id = code ? -1 : br->cfg.node_id;
-        resp.host = code ? bk_cstr("") : host_slice(br);
-        resp.port = code ? -1 : br->advertised_port;
-        resp.coordinators = kw_array_of(NULL, 0);
+        resp->error_code = code;
+        resp->node_id = code ? -1 : br->cfg.node_id;
+        resp->host = code ? bk_cstr("") : host_slice(br);
+        resp->port = code ? -1 : br->advertised_port;
+        resp->coordinators = kw_array_of(NULL, 0);
     } else {
-        int32_t n = kw_array_len(&rq.coordinator_keys);
+        int32_t n = kw_array_len(&rq->coordinator_keys);
         kw_find_coordinator_response_coordinator *cs =
             BK_ALLOC(req, kw_find_coordinator_response_coordinator, n);
         if (!cs && n)
             return BK_CLOSE;
         kw_array_iter it;
         kw_slice key;
-        kw_array_iter_init(&it, &rq.coordinator_keys);
+        kw_array_iter_init(&it, &rq->coordinator_keys);
         for (int32_t i = 0; kw_array_next_string(&it, &key); i++) {
             cs[i].key = key;
             cs[i].error_code = code;
@@ -338,9 +318,7 @@ bk_result bk_handle_find_coordinator(bk_req *req)
             cs[i].host = code ? bk_cstr("") : host_slice(br);
             cs[i].port = code ? -1 : br->advertised_port;
         }
-        resp.coordinators = kw_array_of(cs, n);
+        resp->coordinators = kw_array_of(cs, n);
     }
-    return kw_find_coordinator_response_encode(req->out, req->version, &resp) == KW_OK
-               ? BK_RESPOND
-               : BK_CLOSE;
+    return BK_RESPOND;
 }

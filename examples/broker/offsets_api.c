@@ -14,21 +14,18 @@
 
 /* ---- OffsetCommit, OffsetFetch ------------------------------------------------------------------ */
 
-bk_result bk_handle_offset_commit(bk_req *req)
+bk_result bk_handle_offset_commit(bk_req *req, const kw_offset_commit_request *rq,
+                                  kw_offset_commit_response *resp)
 {
-    kw_offset_commit_request rq;
-    kw_decode_error err;
-    if (kw_offset_commit_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    int32_t generation = req->version >= 1 ? rq.generation_id_or_member_epoch : -1;
-    bk_group *g = bk_group_find(br, rq.group_id);
+    int32_t generation = req->version >= 1 ? rq->generation_id_or_member_epoch : -1;
+    bk_group *g = bk_group_find(br, rq->group_id);
     int16_t group_error = KW_KAFKA_NONE;
-    if (rq.group_id.len == 0) {
+    if (rq->group_id.len == 0) {
         group_error = KW_KAFKA_INVALID_GROUP_ID;
     } else if (!g) {
         if (generation < 0)
-            g = bk_group_get(br, rq.group_id, true);
+            g = bk_group_get(br, rq->group_id, true);
         else
             group_error = req->version >= 9 ? KW_KAFKA_GROUP_ID_NOT_FOUND : KW_KAFKA_ILLEGAL_GENERATION;
         if (!g && group_error == KW_KAFKA_NONE)
@@ -40,7 +37,7 @@ bk_result bk_handle_offset_commit(bk_req *req)
     } else if (g->state == BK_GROUP_COMPLETING_REBALANCE) {
         group_error = KW_KAFKA_REBALANCE_IN_PROGRESS;
     } else {
-        bk_member *m = bk_member_find(g, rq.member_id);
+        bk_member *m = bk_member_find(g, rq->member_id);
         if (!m)
             group_error = KW_KAFKA_UNKNOWN_MEMBER_ID;
         else if (generation != g->generation)
@@ -48,13 +45,13 @@ bk_result bk_handle_offset_commit(bk_req *req)
         else
             m->last_heartbeat = br->now;
     }
-    int32_t ntopics = kw_array_len(&rq.topics);
+    int32_t ntopics = kw_array_len(&rq->topics);
     kw_offset_commit_response_offset_commit_response_topic *topics =
         BK_ALLOC(req, kw_offset_commit_response_offset_commit_response_topic, ntopics);
     size_t total = 0;
     kw_array_iter ti;
     kw_offset_commit_request_offset_commit_request_topic ct;
-    kw_array_iter_init(&ti, &rq.topics);
+    kw_array_iter_init(&ti, &rq->topics);
     while (kw_offset_commit_request_offset_commit_request_topic_next(&ti, &ct))
         total += (size_t)kw_array_len(&ct.partitions);
     bk_offset_entry *entries = BK_ALLOC(req, bk_offset_entry, total);
@@ -62,7 +59,7 @@ bk_result bk_handle_offset_commit(bk_req *req)
         return BK_CLOSE;
     size_t nentries = 0;
     int64_t now = bk_wall_ms();
-    kw_array_iter_init(&ti, &rq.topics);
+    kw_array_iter_init(&ti, &rq->topics);
     for (int32_t t = 0; kw_offset_commit_request_offset_commit_request_topic_next(&ti, &ct); t++) {
         int32_t nparts = kw_array_len(&ct.partitions);
         kw_offset_commit_response_offset_commit_response_partition *parts =
@@ -130,11 +127,8 @@ bk_result bk_handle_offset_commit(bk_req *req)
             if (parts[i].error_code == -2)
                 parts[i].error_code = store_error;
     }
-    kw_offset_commit_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.topics = kw_array_of(topics, ntopics);
-    return kw_offset_commit_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                   : BK_CLOSE;
+    resp->topics = kw_array_of(topics, ntopics);
+    return BK_RESPOND;
 }
 
 /* One group's offsets, for OffsetFetch: requested partitions, or all when topics is null. */
@@ -225,22 +219,17 @@ static int fetch_group_offsets(bk_req *req, bk_group *g, const kw_array *topics,
     return 0;
 }
 
-bk_result bk_handle_offset_fetch(bk_req *req)
+bk_result bk_handle_offset_fetch(bk_req *req, const kw_offset_fetch_request *rq,
+                                 kw_offset_fetch_response *resp)
 {
-    kw_offset_fetch_request rq;
-    kw_decode_error err;
-    if (kw_offset_fetch_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    kw_offset_fetch_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.topics = kw_array_of(NULL, 0);
-    resp.groups = kw_array_of(NULL, 0);
+    resp->topics = kw_array_of(NULL, 0);
+    resp->groups = kw_array_of(NULL, 0);
     if (req->version < 8) {
-        bk_group *g = bk_group_find(br, rq.group_id);
+        bk_group *g = bk_group_find(br, rq->group_id);
         fetched_topic *ft;
         int32_t n;
-        if (fetch_group_offsets(req, g, &rq.topics, false, &ft, &n) != 0)
+        if (fetch_group_offsets(req, g, &rq->topics, false, &ft, &n) != 0)
             return BK_CLOSE;
         kw_offset_fetch_response_offset_fetch_response_topic *ts =
             BK_ALLOC(req, kw_offset_fetch_response_offset_fetch_response_topic, n);
@@ -260,18 +249,18 @@ bk_result bk_handle_offset_fetch(bk_req *req)
             ts[t].name = ft[t].name;
             ts[t].partitions = kw_array_of(ps, ft[t].n);
         }
-        resp.topics = kw_array_of(ts, n);
-        if (rq.group_id.len == 0)
-            resp.error_code = KW_KAFKA_INVALID_GROUP_ID;
+        resp->topics = kw_array_of(ts, n);
+        if (rq->group_id.len == 0)
+            resp->error_code = KW_KAFKA_INVALID_GROUP_ID;
     } else {
-        int32_t ng = kw_array_len(&rq.groups);
+        int32_t ng = kw_array_len(&rq->groups);
         kw_offset_fetch_response_offset_fetch_response_group *gs =
             BK_ALLOC(req, kw_offset_fetch_response_offset_fetch_response_group, ng);
         if (!gs && ng)
             return BK_CLOSE;
         kw_array_iter it;
         kw_offset_fetch_request_offset_fetch_request_group rg;
-        kw_array_iter_init(&it, &rq.groups);
+        kw_array_iter_init(&it, &rq->groups);
         for (int32_t k = 0; kw_offset_fetch_request_offset_fetch_request_group_next(&it, &rg); k++) {
             bk_group *g = bk_group_find(br, rg.group_id);
             fetched_topic *ft;
@@ -301,8 +290,7 @@ bk_result bk_handle_offset_fetch(bk_req *req)
             if (rg.group_id.len == 0)
                 gs[k].error_code = KW_KAFKA_INVALID_GROUP_ID;
         }
-        resp.groups = kw_array_of(gs, ng);
+        resp->groups = kw_array_of(gs, ng);
     }
-    return kw_offset_fetch_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                                  : BK_CLOSE;
+    return BK_RESPOND;
 }

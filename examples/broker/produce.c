@@ -207,14 +207,10 @@ static int produce_partition(bk_req *req, bk_partition *p, kw_slice records, int
     return KW_KAFKA_NONE;
 }
 
-bk_result bk_handle_produce(bk_req *req)
+bk_result bk_handle_produce(bk_req *req, const kw_produce_request *rq, kw_produce_response *resp)
 {
-    kw_produce_request rq;
-    kw_decode_error err;
-    if (kw_produce_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    int32_t ntopics = kw_array_len(&rq.topic_data);
+    int32_t ntopics = kw_array_len(&rq->topic_data);
     kw_produce_response_topic_produce_response *topics =
         BK_ALLOC(req, kw_produce_response_topic_produce_response, ntopics);
     if (!topics && ntopics)
@@ -224,7 +220,7 @@ bk_result bk_handle_produce(bk_req *req)
     size_t ntouched = 0, captouched = 0;
     kw_array_iter ti;
     kw_produce_request_topic_produce_data td;
-    kw_array_iter_init(&ti, &rq.topic_data);
+    kw_array_iter_init(&ti, &rq->topic_data);
     for (int32_t t = 0; kw_produce_request_topic_produce_data_next(&ti, &td); t++) {
         int32_t nparts = kw_array_len(&td.partition_data);
         kw_produce_response_partition_produce_response *parts =
@@ -247,7 +243,7 @@ bk_result bk_handle_produce(bk_req *req)
             bk_partition *p = topic && pd.index >= 0 && pd.index < topic->nparts
                                   ? topic->parts[pd.index]
                                   : NULL;
-            if (rq.acks != 0 && rq.acks != 1 && rq.acks != -1) {
+            if (rq->acks != 0 && rq->acks != 1 && rq->acks != -1) {
                 pr->error_code = KW_KAFKA_INVALID_REQUIRED_ACKS;
             } else if (!p) {
                 pr->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
@@ -289,50 +285,39 @@ bk_result bk_handle_produce(bk_req *req)
     }
     free(touched);
     bk_decompress_buffer_trim(br);
-    if (rq.acks == 0)
+    if (rq->acks == 0)
         return any_error ? BK_CLOSE : BK_NO_RESPONSE; /* Kafka closes to tell an acks=0 producer */
-    kw_produce_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.responses = kw_array_of(topics, ntopics);
-    resp.node_endpoints = kw_array_of(NULL, 0);
-    return kw_produce_response_encode(req->out, req->version, &resp) == KW_OK ? BK_RESPOND
-                                                                             : BK_CLOSE;
+    resp->responses = kw_array_of(topics, ntopics);
+    resp->node_endpoints = kw_array_of(NULL, 0);
+    return BK_RESPOND;
 }
 
-bk_result bk_handle_init_producer_id(bk_req *req)
+bk_result bk_handle_init_producer_id(bk_req *req, const kw_init_producer_id_request *rq,
+                                     kw_init_producer_id_response *resp)
 {
-    kw_init_producer_id_request rq;
-    kw_decode_error err;
-    if (kw_init_producer_id_request_decode(&req->body, req->version, &rq, &err) != KW_OK)
-        return bk_reply_decode_error(req, &err);
     bk_broker *br = req->br;
-    kw_init_producer_id_response resp;
-    memset(&resp, 0, sizeof resp);
-    resp.producer_id = -1;
-    resp.producer_epoch = -1;
-    if (rq.transactional_id.ptr) {
-        resp.error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE; /* transactions are not served */
-    } else if (req->version >= 3 && rq.producer_id >= 0 && rq.producer_epoch >= 0 &&
-               rq.producer_id < br->next_producer_id && rq.producer_epoch < INT16_MAX - 1) {
+    resp->producer_id = -1;
+    resp->producer_epoch = -1;
+    if (rq->transactional_id.ptr) {
+        resp->error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE; /* transactions are not served */
+    } else if (req->version >= 3 && rq->producer_id >= 0 && rq->producer_epoch >= 0 &&
+               rq->producer_id < br->next_producer_id && rq->producer_epoch < INT16_MAX - 1) {
         /* KIP-360: an idempotent producer bumps its epoch */
-        resp.producer_id = rq.producer_id;
-        resp.producer_epoch = (int16_t)(rq.producer_epoch + 1);
+        resp->producer_id = rq->producer_id;
+        resp->producer_epoch = (int16_t)(rq->producer_epoch + 1);
     } else {
         /* ids are handed out from blocks recorded in the metadata log, so none is
          * handed out twice across restarts */
         if (br->next_producer_id >= br->producer_ids_reserved) {
             int64_t next = br->next_producer_id + 1000;
             if (bk_metadata_append_producer_ids(br, next) != 0) {
-                resp.error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
-                goto out;
+                resp->error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
+                return BK_RESPOND;
             }
             br->producer_ids_reserved = next;
         }
-        resp.producer_id = br->next_producer_id++;
-        resp.producer_epoch = 0;
+        resp->producer_id = br->next_producer_id++;
+        resp->producer_epoch = 0;
     }
-out:
-    return kw_init_producer_id_response_encode(req->out, req->version, &resp) == KW_OK
-               ? BK_RESPOND
-               : BK_CLOSE;
+    return BK_RESPOND;
 }
