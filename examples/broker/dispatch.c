@@ -93,7 +93,7 @@ static int16_t served_max_version(int16_t key)
 
 /* Without message conversion the versions older than KIP-98's record batches
  * go, as in Kafka 4: Produce v0-v2 (legacy message sets) and Fetch v0-v3. */
-int16_t bk_api_min_version(const bk_broker *br, int16_t key)
+static int16_t api_min_version(const bk_broker *br, int16_t key)
 {
     const kw_api_info *info = kw_api_lookup(key);
     if (!info)
@@ -108,7 +108,7 @@ int16_t bk_api_min_version(const bk_broker *br, int16_t key)
 static bool version_served(const bk_broker *br, int16_t key, int16_t version)
 {
     return kw_api_version_supported(key, version) && version <= served_max_version(key) &&
-           version >= bk_api_min_version(br, key);
+           version >= api_min_version(br, key);
 }
 
 bool bk_api_served(int16_t api_key) { return handler_for(api_key) != NULL; }
@@ -155,7 +155,7 @@ bk_result bk_handle_api_versions(bk_req *req, const kw_api_versions_request *rq,
         if (!handler_for(key))
             continue;
         keys[k].api_key = key;
-        keys[k].min_version = bk_api_min_version(req->br, key);
+        keys[k].min_version = api_min_version(req->br, key);
         keys[k].max_version = served_max_version(key);
         k++;
     }

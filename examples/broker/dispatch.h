@@ -29,9 +29,6 @@ typedef struct bk_req {
     bk_park park;
 } bk_req;
 
-/** The oldest version of a key the broker serves: Produce 3 and Fetch 4 without conversion. */
-int16_t bk_api_min_version(const bk_broker *br, int16_t api_key);
-
 /** Handles one frame; fills req->out with the response body. */
 bk_result bk_dispatch(bk_req *req);
 

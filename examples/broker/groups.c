@@ -380,12 +380,6 @@ void bk_groups_conn_closed(bk_broker *br, bk_conn *c)
     }
 }
 
-int64_t bk_groups_next_deadline(bk_broker *br)
-{
-    (void)br;
-    return INT64_MAX;
-}
-
 void bk_groups_tick(bk_broker *br)
 {
     for (size_t gi = br->ngroups; gi-- > 0;) {

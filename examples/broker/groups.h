@@ -81,7 +81,6 @@ void bk_groups_conn_closed(bk_broker *br, struct bk_conn *c);
 const char *bk_group_state_name(bk_group_state s);
 bk_offset_entry *bk_group_offset(bk_group *g, kw_slice topic, int32_t partition, bool create);
 void bk_group_remove_offset(bk_group *g, size_t i);
-int64_t bk_groups_next_deadline(bk_broker *br);
 /** Takes the group out of the broker and frees it. */
 void bk_group_remove(bk_broker *br, bk_group *g);
 

@@ -25,7 +25,6 @@
 #include "dispatch.h"
 #include "log.h"
 #include "metadata_log.h"
-#include "produce.h"
 #include "topics.h"
 #include "util.h"
 #include "kwire/compress.h"
@@ -67,6 +66,29 @@ static int check_producer(bk_log *log, const kw_record_batch *b, int64_t *duplic
     return b->base_sequence == 0 ? KW_KAFKA_NONE : KW_KAFKA_OUT_OF_ORDER_SEQUENCE_NUMBER;
 }
 
+/* The buffer batches are decompressed into to be checked, kept between requests. */
+static uint8_t *decompress_buffer(bk_broker *br, size_t cap)
+{
+    if (br->dbuf_cap >= cap)
+        return br->dbuf;
+    uint8_t *b = realloc(br->dbuf, cap);
+    if (!b)
+        return NULL;
+    br->dbuf = b;
+    br->dbuf_cap = cap;
+    return b;
+}
+
+/* Gives a large decompression buffer back after a request. */
+static void decompress_buffer_trim(bk_broker *br)
+{
+    if (br->dbuf_cap > (4u << 20)) {
+        free(br->dbuf);
+        br->dbuf = NULL;
+        br->dbuf_cap = 0;
+    }
+}
+
 /* Checks one v2 batch from a producer. */
 static int check_batch(bk_req *req, const kw_record_batch *b)
 {
@@ -98,7 +120,7 @@ static int check_batch(bk_req *req, const kw_record_batch *b)
         uint8_t *buf = NULL;
         for (size_t cap = 1u << 20; e == KW_ERR_DECOMPRESSED_TOO_LARGE && cap <= req->br->cfg.max_decompressed_bytes;
              cap *= 8) {
-            buf = bk_decompress_buffer(req->br, cap);
+            buf = decompress_buffer(req->br, cap);
             if (!buf)
                 return KW_KAFKA_UNKNOWN_SERVER_ERROR;
             e = kw_record_batch_decompress(b, buf, cap, &len);
@@ -121,27 +143,6 @@ static int check_batch(bk_req *req, const kw_record_batch *b)
 }
 
 #define MAX_BATCHES 64
-
-uint8_t *bk_decompress_buffer(bk_broker *br, size_t cap)
-{
-    if (br->dbuf_cap >= cap)
-        return br->dbuf;
-    uint8_t *b = realloc(br->dbuf, cap);
-    if (!b)
-        return NULL;
-    br->dbuf = b;
-    br->dbuf_cap = cap;
-    return b;
-}
-
-void bk_decompress_buffer_trim(bk_broker *br)
-{
-    if (br->dbuf_cap > (4u << 20)) {
-        free(br->dbuf);
-        br->dbuf = NULL;
-        br->dbuf_cap = 0;
-    }
-}
 
 static int produce_partition(bk_req *req, bk_partition *p, kw_slice records, int64_t *base_offset)
 {
@@ -284,7 +285,7 @@ bk_result bk_handle_produce(bk_req *req, const kw_produce_request *rq, kw_produc
         }
     }
     free(touched);
-    bk_decompress_buffer_trim(br);
+    decompress_buffer_trim(br);
     if (rq->acks == 0)
         return any_error ? BK_CLOSE : BK_NO_RESPONSE; /* Kafka closes to tell an acks=0 producer */
     resp->responses = kw_array_of(topics, ntopics);

@@ -535,7 +535,8 @@ static bool meta_knows(const bk_meta_topic *mt, size_t n, const char *name)
     return false;
 }
 
-int bk_topics_load(bk_broker *br)
+/* Loads topics from the metadata log and the data directory. */
+static int topics_load(bk_broker *br)
 {
     bk_meta_topic *mt = NULL;
     size_t n = 0;
@@ -689,7 +690,7 @@ int bk_broker_open(bk_broker *br, const bk_config *cfg)
         bk_broker_close(br);
         return -1;
     }
-    if (bk_topics_load(br) != 0) {
+    if (topics_load(br) != 0) {
         bk_broker_close(br);
         return -1;
     }

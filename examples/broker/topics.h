@@ -93,8 +93,6 @@ int bk_topic_create(bk_broker *br, kw_slice name, int32_t partitions, const bk_k
 int bk_topic_delete(bk_broker *br, bk_topic *t);
 int bk_topic_add_partitions(bk_broker *br, bk_topic *t, int32_t count, bool validate_only,
                             const char **message);
-/** Loads topics from the metadata log and the data directory. */
-int bk_topics_load(bk_broker *br);
 const char *bk_topic_config(const bk_topic *t, const char *name);
 
 #endif /* KWIRE_BROKER_TOPICS_H */

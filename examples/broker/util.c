@@ -178,12 +178,11 @@ bool bk_topic_name_valid(kw_slice name)
     return true;
 }
 
-bool bk_slice_eq(kw_slice a, const char *s, size_t len)
+bool bk_slice_eqs(kw_slice a, const char *s)
 {
+    size_t len = strlen(s);
     return a.ptr && a.len == len && (len == 0 || memcmp(a.ptr, s, len) == 0);
 }
-
-bool bk_slice_eqs(kw_slice a, const char *s) { return bk_slice_eq(a, s, strlen(s)); }
 
 kw_slice bk_cstr(const char *s)
 {

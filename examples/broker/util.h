@@ -60,7 +60,6 @@ void bk_uuid_format(const kw_uuid *u, char out[23]);
 bool bk_uuid_parse(const char *text, kw_uuid *out);
 /** A legal topic name: 1..249 of [a-zA-Z0-9._-], not "." or "..". */
 bool bk_topic_name_valid(kw_slice name);
-bool bk_slice_eq(kw_slice a, const char *s, size_t len);
 bool bk_slice_eqs(kw_slice a, const char *s);
 kw_slice bk_cstr(const char *s);
 char *bk_strndup(const uint8_t *p, size_t n);
