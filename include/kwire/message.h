@@ -174,6 +174,8 @@ typedef struct kw_message_info {
     kw_err (*encode)(kw_builder *b, int16_t version, const void *view);
     /** Turns every array window of a view into items from the arena. */
     kw_err (*materialize)(void *view, kw_arena *arena);
+    /** The generated kw_*_init: every field of the view at its definition's default. */
+    void (*init)(void *view);
 } kw_message_info;
 
 /** Every message kwire knows, and how many (*count). */

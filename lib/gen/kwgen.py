@@ -493,6 +493,34 @@ def init_stmt(f, member):
     return f"{member} = {'false' if f.type == 'bool' else '0'};"
 
 
+def emit_struct_init(c, msg, st, is_root):
+    """kw_<struct>_init: every field at its definition's default, whatever the version."""
+    c(f"void {st.cname}_init({st.cname} *o)")
+    c("{")
+    c("    memset(o, 0, sizeof *o);")
+    if is_root:
+        c(f"    o->version_ = {msg.versions[0]};")
+    for f in st.fields:
+        m = f"o->{f.cname()}"
+        if f.is_struct and not f.is_array:
+            c(f"    {f.struct.cname}_init(&{m});")
+            if has_presence(f):
+                # Kafka's default for a struct is an instance, unless it says null; a
+                # tagged struct at its default is not sent
+                present = f.default != "null" and f.tag is None
+                c(f"    o->has_{f.name} = {'true' if present else 'false'};")
+            continue
+        if f.type == "uuid" and not f.is_array:
+            continue
+        stmt = init_stmt(f, m)
+        if stmt and not stmt.endswith(("= 0;", "= false;", "kw_array_of(NULL, 0);")):
+            c(f"    {stmt}")
+    if msg.flexible is not None:
+        c("    o->tagged_fields = kw_no_tagged_fields_();")
+    c("}")
+    c()
+
+
 def emit_field_read(c, msg, st, f, present, ind, rvar="r"):
     """Statements reading field f (in line or from a tag reader)."""
     m = f"o->{f.cname()}"
@@ -910,6 +938,9 @@ def emit_message(h, c, msg):
     h(f"KW_API kw_err {root.cname}_encode(kw_builder *b, int16_t version, const {root.cname} *msg);")
     h("/** Turns every array window of a decoded view into items from the arena. */")
     h(f"KW_API kw_err {root.cname}_materialize({root.cname} *view, kw_arena *arena);")
+    for st in structs + [root]:
+        h(f"/** Sets every field of a {st.name} to its definition's default. */")
+        h(f"KW_API void {st.cname}_init({st.cname} *view);")
     array_structs = set()
     for st in structs + [root]:
         for f in st.fields:
@@ -939,6 +970,7 @@ def emit_message(h, c, msg):
         emit_tag_reader(c, msg, st)
         emit_struct_writer(c, msg, st, st is root)
         emit_struct_materialize(c, msg, st)
+        emit_struct_init(c, msg, st, st is root)
     for st in structs:
         if st.name in array_structs:
             c(f"bool {st.cname}_next(kw_array_iter *it, {st.cname} *out)")
@@ -995,10 +1027,15 @@ def emit_message(h, c, msg):
     c(f"    return {rc}_decode(r, version, view, err);")
     c("}")
     c()
+    c(f"static void {rc}_init_any(void *view)")
+    c("{")
+    c(f"    {rc}_init(view);")
+    c("}")
+    c()
     flexv = msg.flexible if msg.flexible is not None else -1
     c(f"const kw_message_info {rc}_info = {{{c_string(msg.name)}, {KIND_ENUM[msg.kind]}, {msg.api_key}, "
       f"{vers_init(msg.versions)}, {flexv}, &{rc}_struct_info, {rc}_decode_any, sizeof({rc}), "
-      f"{rc}_encode_any, {rc}_materialize_any}};")
+      f"{rc}_encode_any, {rc}_materialize_any, {rc}_init_any}};")
     c()
 
 
