@@ -65,12 +65,13 @@ def peer_commands(frames_dir, mode, seconds):
     return peers
 
 
-def build_go():
+def build_go(timeout=900):
     if not shutil.which("go"):
         log("go not found: the kmsg peer is skipped")
         return
     env = dict(os.environ, GOFLAGS="-mod=readonly")
-    run(["go", "build", "-trimpath", "-o", GO_BIN, "."], cwd=os.path.join(HERE, "go"), env=env)
+    run(["go", "build", "-trimpath", "-o", GO_BIN, "."], cwd=os.path.join(HERE, "go"), env=env,
+        timeout=timeout)
 
 
 def build_rust():
@@ -134,7 +135,7 @@ def check(args):
         frames = export(args.kwire_bench, frames_dir)
         if not os.path.exists(GO_BIN):
             try:
-                build_go()
+                build_go(timeout=120)  # inside the test's 180 s
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
                 log("kmsg peer not built (%s): skipped" % e)
         peers = peer_commands(frames_dir, "count", 0)
