@@ -11,8 +11,8 @@
 //	    acknowledged, and its (partition, offset) is remembered.
 //	 3. A group of two members (kgo's default cooperative-sticky balancer,
 //	    rebalances blocked while a poll is processed): A reads alone, B joins
-//	    after a third, both read until two thirds, B leaves, A reads the rest.
-//	    A commits asynchronously after each poll, B synchronously; both commit
+//	    after A read a third of each partition, both read until two thirds,
+//	    B leaves, A reads the rest. A commits asynchronously after each poll, B synchronously; both commit
 //	    when partitions are revoked. Every message exactly once, intact, in order
 //	    per partition, where it was acknowledged; A's partitions go from all to
 //	    fewer and back to all, B reads some.
@@ -426,9 +426,25 @@ func consumeAndAdmin(adm *kadm.Client, v *verifier) {
 	if !check(err == nil, "member-a client (%v)", err) {
 		return
 	}
-	for v.uniqueCount() < *count/3 && time.Now().Before(deadline) {
+	// A reads about a third of every partition (each paused at its share), so
+	// that whichever partitions B gets still hold messages to read
+	share := *count / (3 * *partitions)
+	for time.Now().Before(deadline) {
+		var full []int32
+		v.mu.Lock()
+		for p := int32(0); p < int32(*partitions); p++ {
+			if len(v.perPart[p]) >= share {
+				full = append(full, p)
+			}
+		}
+		v.mu.Unlock()
+		if len(full) == *partitions {
+			break
+		}
+		a.cl.PauseFetchPartitions(map[string][]int32{*topic: full})
 		a.poll(v, true)
 	}
+	a.cl.ResumeFetchPartitions(map[string][]int32{*topic: allPartitions()})
 	logf("member-a alone: %d messages; member-b joins", v.uniqueCount())
 	var bRef atomic.Pointer[member]
 	var bLeave atomic.Bool
@@ -551,6 +567,14 @@ func commitRespErr(resp *kmsg.OffsetCommitResponse) error {
 		}
 	}
 	return nil
+}
+
+func allPartitions() []int32 {
+	ps := make([]int32, *partitions)
+	for p := range ps {
+		ps[p] = int32(p)
+	}
+	return ps
 }
 
 func sortedHas(list []string, s string) bool {

@@ -10,9 +10,9 @@
 //    headers) with idempotent producers (acks=all), one per codec: none, gzip,
 //    snappy, lz4, zstd, each a fifth of the messages, in turn; every send must
 //    succeed, and its (partition, offset) is remembered.
-// 3. A classic-protocol group of two members: A consumes alone, B joins after
-//    a third of the messages, leaves after two thirds, A reads the rest. A
-//    commits asynchronously after each poll, B synchronously; both commit
+// 3. A classic-protocol group of two members: A consumes alone, B joins
+//    after A read a third of each partition, leaves after two thirds, A reads
+//    the rest. A commits asynchronously after each poll, B synchronously; both commit
 //    synchronously when partitions are revoked. Every message exactly once,
 //    intact, in order per partition, where its send said; A's assignment
 //    must go from all partitions to fewer and back to all, B must get some.
@@ -293,7 +293,19 @@ public class InteropClient {
         AtomicBoolean bLeave = new AtomicBoolean();
         AtomicReference<Member> bRef = new AtomicReference<>(); // set by B's thread
         Thread bThread = null;
-        while (unique() < count / 3 && System.currentTimeMillis() < deadline) a.poll(true);
+        // A reads about a third of every partition (each paused at its share), so
+        // that whichever partitions B gets still hold messages to read
+        int share = count / (3 * partitions);
+        while (System.currentTimeMillis() < deadline) {
+            List<TopicPartition> full = new ArrayList<>();
+            synchronized (InteropClient.class) {
+                for (int p = 0; p < partitions; p++)
+                    if (perPartition.getOrDefault(p, List.of()).size() >= share) full.add(new TopicPartition(topic, p));
+            }
+            if (full.size() == partitions) break;
+            a.c.pause(full);
+            a.poll(true);
+        }
         log("member-a alone: " + unique() + " messages; member-b joins");
         bThread = new Thread(() -> {
             Member b = new Member(group, "member-b");
