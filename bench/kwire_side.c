@@ -136,7 +136,7 @@ kwb_msg *kwb_produce_request_new(int16_t version, int topics, int per_topic, kw_
         return msg_done(m);
     for (size_t i = 0; i < total; i++) {
         parts[i].index = (int32_t)(i % (size_t)per_topic);
-        parts[i].records = batch;
+        parts[i].records = kw_records_of(batch);
     }
     for (int t = 0; t < topics; t++) {
         ts[t].name = topic_names[t];
@@ -171,7 +171,7 @@ kwb_msg *kwb_fetch_response_new(int16_t version, int topics, int per_topic, kw_s
         parts[i].log_start_offset = 0;
         parts[i].aborted_transactions = kw_array_of(NULL, -1);
         parts[i].preferred_read_replica = -1;
-        parts[i].records = batch;
+        parts[i].records = kw_records_of(batch);
     }
     for (int t = 0; t < topics; t++) {
         ts[t].topic = topic_names[t];
@@ -445,7 +445,7 @@ int64_t kwb_walk_produce_request(const uint8_t *frame, size_t n, unsigned batch_
         kw_produce_request_partition_produce_data part;
         while (kw_produce_request_partition_produce_data_next(&pi, &part)) {
             *sum += (uint64_t)part.index;
-            const int64_t k = walk_records(part.records, batch_flags, sum);
+            const int64_t k = walk_records(part.records.bytes, batch_flags, sum);
             if (k < 0)
                 return -1;
             seen += k;
@@ -479,7 +479,7 @@ int64_t kwb_walk_fetch_response(const uint8_t *frame, size_t n, int16_t version,
             kw_fetch_response_aborted_transaction aborted;
             while (kw_fetch_response_aborted_transaction_next(&ai, &aborted))
                 *sum += (uint64_t)aborted.first_offset;
-            const int64_t k = walk_records(part.records, batch_flags, sum);
+            const int64_t k = walk_records(part.records.bytes, batch_flags, sum);
             if (k < 0)
                 return -1;
             seen += k;
@@ -682,7 +682,7 @@ bool kwb_count_produce_request(const uint8_t *frame, size_t n, kwb_counts *c)
         kw_produce_request_partition_produce_data part;
         while (kw_produce_request_partition_produce_data_next(&pi, &part)) {
             c->partitions++;
-            if (!count_records(part.records, c))
+            if (!count_records(part.records.bytes, c))
                 return false;
         }
     }
@@ -706,7 +706,7 @@ bool kwb_count_fetch_response(const uint8_t *frame, size_t n, int16_t version, k
         kw_fetch_response_partition_data part;
         while (kw_fetch_response_partition_data_next(&pi, &part)) {
             c->partitions++;
-            if (!count_records(part.records, c))
+            if (!count_records(part.records.bytes, c))
                 return false;
         }
     }

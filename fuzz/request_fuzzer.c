@@ -22,8 +22,8 @@ static void walk_produce(const kw_produce_request *p, const uint8_t *base)
         int32_t np = 0;
         kw_array_iter_init(&parts, &t.partition_data);
         while (kw_produce_request_partition_produce_data_next(&parts, &pd)) {
-            kwf_check_records(pd.records,
-                              pd.records.ptr ? (size_t)(pd.records.ptr - base) : 0);
+            kwf_check_records(pd.records.bytes,
+                              pd.records.bytes.ptr ? (size_t)(pd.records.bytes.ptr - base) : 0);
             np++;
         }
         if (!kw_reader_ok(&parts.r) || np != kw_array_len(&t.partition_data) ||

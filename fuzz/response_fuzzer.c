@@ -30,8 +30,8 @@ static void walk_fetch(const kw_fetch_response *f, const uint8_t *base)
                 na++;
             if (!kw_reader_ok(&aborted.r) || na != kw_array_len(&pd.aborted_transactions))
                 kwf_fail("Fetch: the aborted transaction iterator disagrees with the decode");
-            kwf_check_records(pd.records,
-                              pd.records.ptr ? (size_t)(pd.records.ptr - base) : 0);
+            kwf_check_records(pd.records.bytes,
+                              pd.records.bytes.ptr ? (size_t)(pd.records.bytes.ptr - base) : 0);
             np++;
         }
         if (!kw_reader_ok(&parts.r) || np != kw_array_len(&t.partitions) ||

@@ -293,37 +293,50 @@ void kw_build_nullable_bytes(kw_builder *b, kw_slice s) { classic(b, s, true, 4)
 void kw_build_compact_bytes(kw_builder *b, kw_slice s) { compact(b, s, false); }
 void kw_build_compact_nullable_bytes(kw_builder *b, kw_slice s) { compact(b, s, true); }
 
-static void records_payload(kw_builder *b, kw_slice s)
+static void records_payload(kw_builder *b, const kw_records *r)
 {
-    if (b->records_writer)
-        b->records_writer(b, s, b->records_ctx);
-    else
-        kw_build_raw(b, s.ptr, s.len);
+    switch (r->source) {
+    case KW_RECORDS_FILE:
+        kw_build_file_range(b, r->fd, r->offset, r->bytes.len);
+        break;
+    case KW_RECORDS_LEND:
+        kw_build_reference(b, r->bytes.ptr, r->bytes.len);
+        break;
+    default:
+        if (b->records_writer)
+            b->records_writer(b, r->bytes, b->records_ctx);
+        else
+            kw_build_raw(b, r->bytes.ptr, r->bytes.len);
+    }
 }
 
-void kw_build_records(kw_builder *b, kw_slice s)
+void kw_build_records(kw_builder *b, const kw_records *r)
 {
-    if (kw_slice_is_null(s)) {
+    if (kw_records_is_null(r)) {
         put_be(b, 0xffffffffu, 4);
         return;
     }
-    if (s.len > INT32_MAX) {
+    if (r->bytes.len > INT32_MAX) {
         kw_builder_fail(b, KW_ERR_TOO_LONG);
         return;
     }
     size_t mark = b->size;
-    records_payload(b, s);
+    records_payload(b, r);
     kw_build_length_i32(b, mark);
 }
 
-void kw_build_compact_records(kw_builder *b, kw_slice s)
+void kw_build_compact_records(kw_builder *b, const kw_records *r)
 {
-    if (kw_slice_is_null(s)) {
+    if (kw_records_is_null(r)) {
         put_be(b, 0, 1);
         return;
     }
+    if (r->bytes.len > INT32_MAX - 1) {
+        kw_builder_fail(b, KW_ERR_TOO_LONG);
+        return;
+    }
     size_t mark = b->size;
-    records_payload(b, s);
+    records_payload(b, r);
     kw_build_length_compact(b, mark);
 }
 

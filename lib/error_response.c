@@ -26,7 +26,8 @@ static void build_slice(kw_builder *b, kw_type t, bool flex, bool nullable, kw_s
         else
             nullable ? kw_build_nullable_string(b, s) : kw_build_string(b, s);
     } else if (t == KW_TYPE_RECORDS) {
-        flex ? kw_build_compact_records(b, s) : kw_build_records(b, s);
+        kw_records r = kw_records_of(s);
+        flex ? kw_build_compact_records(b, &r) : kw_build_records(b, &r);
     } else if (flex) {
         nullable ? kw_build_compact_nullable_bytes(b, s) : kw_build_compact_bytes(b, s);
     } else {

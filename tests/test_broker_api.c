@@ -38,7 +38,7 @@ static void produce_request(kw_produce_request *rq, kw_produce_request_topic_pro
 {
     memset(pd, 0, sizeof *pd);
     pd->index = 1;
-    pd->records = (kw_slice){batch, len};
+    pd->records = kw_records_of((kw_slice){batch, len});
     memset(td, 0, sizeof *td);
     td->name = bk_cstr("t");
     td->partition_data = kw_array_of(pd, 1);
@@ -312,10 +312,10 @@ Test(broker_api, fetch_long_poll_and_records_from_the_file)
     kw_array_iter_init(&pi, &rt.partitions);
     cr_assert(kw_fetch_response_partition_data_next(&pi, &pd), "partition");
     cr_assert_eq(pd.high_watermark, 4, "high watermark");
-    cr_assert_eq(pd.records.len, len, "the batch as produced");
+    cr_assert_eq(pd.records.bytes.len, len, "the batch as produced");
     kw_batch_iter it;
     kw_batch batch;
-    kw_batch_iter_init(&it, pd.records, KW_VERIFY_CRC);
+    kw_batch_iter_init(&it, pd.records.bytes, KW_VERIFY_CRC);
     cr_assert_eq(kw_batch_iter_next(&it, &batch), 1, "a batch with a good CRC");
     cr_assert_eq(batch.v2.base_offset, 0, "offset assigned");
     bh_resp_free(&r);
@@ -531,7 +531,7 @@ Test(broker_api, serves_a_kraft_style_directory_from_another_tool)
     cr_assert(kw_fetch_response_partition_data_next(&pi, &pd), "partition");
     cr_assert_eq(pd.error_code, KW_KAFKA_NONE, "no error");
     cr_assert_eq(pd.high_watermark, 3, "three records");
-    cr_assert_eq(pd.records.len, len, "the batch");
+    cr_assert_eq(pd.records.bytes.len, len, "the batch");
     bh_resp_free(&r);
     bh_disconnect(&h, &c);
 }
@@ -829,7 +829,7 @@ Test(broker_api, old_and_new_clients_share_a_topic)
         kw_fetch_response_partition_data pd = fetch_at(&c, v, 0, 0, 1, &answered, &r);
         cr_assert(answered, "Fetch v%d answered", v);
         cr_assert_eq(pd.error_code, KW_KAFKA_NONE, "Fetch v%d: error %d", v, pd.error_code);
-        size_t n = read_all(pd.records, s, 256);
+        size_t n = read_all(pd.records.bytes, s, 256);
         int8_t magic = v <= 1 ? 0 : v <= 3 ? 1 : 2;
         expect_log(s, n, (size_t)next, 0, magic, v);
         /* magic 1 and v2 carry the producers' timestamps; magic 0 messages got the append time */
@@ -845,7 +845,7 @@ Test(broker_api, old_and_new_clients_share_a_topic)
     bool answered;
     bh_resp r;
     kw_fetch_response_partition_data pd = fetch_at(&c, 3, 2, 0, 1, &answered, &r);
-    size_t n = read_all(pd.records, s, 256);
+    size_t n = read_all(pd.records.bytes, s, 256);
     expect_log(s, n, (size_t)next - 2, 2, 1, 3);
     bh_resp_free(&r);
     bh_disconnect(&h, &p);

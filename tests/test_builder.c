@@ -176,36 +176,50 @@ Test(builder, chunks_never_move)
 }
 
 /*
- * A FetchResponse whose records are lent, not copied: its segments point
- * at the caller's bytes, and sent over a socket pair it is byte for byte
- * the contiguous build.
+ * A FetchResponse whose records come from elsewhere: partition 0's lent (the
+ * output points at the caller's bytes), partition 1's a range of a file (sent
+ * with sendfile). Sent over a socket pair it is byte for byte the build that
+ * copies both, and it decodes.
  */
-Test(builder, fetch_response_references_records)
+Test(builder, fetch_response_lends_and_sends_records_from_a_file)
 {
     static uint8_t log_a[3000], log_b[1500];
     for (size_t i = 0; i < sizeof log_a; i++)
         log_a[i] = (uint8_t)(i * 7);
     for (size_t i = 0; i < sizeof log_b; i++)
         log_b[i] = (uint8_t)(i * 13);
+    /* log_b lies at byte 100 of a file */
+    char path[] = "/tmp/kwire-records-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0, "mkstemp");
+    unlink(path);
+    static uint8_t pad[100];
+    cr_assert_eq(write(fd, pad, sizeof pad), (ssize_t)sizeof pad, "write the file");
+    cr_assert_eq(write(fd, log_b, sizeof log_b), (ssize_t)sizeof log_b, "write the file");
 
     kw_fetch_response_partition_data parts[2];
-    memset(parts, 0, sizeof parts);
-    parts[0].partition_index = 0;
+    kw_fetch_response_partition_data_init(&parts[0]);
     parts[0].high_watermark = 10;
     parts[0].last_stable_offset = 10;
-    parts[0].aborted_transactions = kw_array_of(NULL, -1);
-    parts[0].preferred_read_replica = -1;
-    parts[0].records = (kw_slice){log_a, sizeof log_a};
+    parts[0].records = kw_records_of((kw_slice){log_a, sizeof log_a});
     parts[1] = parts[0];
     parts[1].partition_index = 1;
-    parts[1].records = (kw_slice){log_b, sizeof log_b};
+    parts[1].records = kw_records_of((kw_slice){log_b, sizeof log_b});
     kw_fetch_response_fetchable_topic_response topic;
-    memset(&topic, 0, sizeof topic);
+    kw_fetch_response_fetchable_topic_response_init(&topic);
     topic.topic = (kw_slice){(const uint8_t *)"events", 6};
     topic.partitions = kw_array_of(parts, 2);
     kw_fetch_response resp;
-    memset(&resp, 0, sizeof resp);
+    kw_fetch_response_init(&resp);
     resp.responses = kw_array_of(&topic, 1);
+
+    kw_fetch_response_partition_data elsewhere[2] = {parts[0], parts[1]};
+    elsewhere[0].records = kw_records_lent((kw_slice){log_a, sizeof log_a});
+    elsewhere[1].records = kw_records_file(fd, (int64_t)sizeof pad, sizeof log_b);
+    kw_fetch_response_fetchable_topic_response topic_elsewhere = topic;
+    topic_elsewhere.partitions = kw_array_of(elsewhere, 2);
+    kw_fetch_response resp_elsewhere = resp;
+    resp_elsewhere.responses = kw_array_of(&topic_elsewhere, 1);
 
     for (int16_t version = 4; version <= 16; version += 12) {
         static uint8_t flat_buf[16384], ref_buf[4096];
@@ -216,23 +230,28 @@ Test(builder, fetch_response_references_records)
         kw_segment segs[16];
         kw_builder ref;
         kw_builder_init(&ref, ref_buf, sizeof ref_buf, segs, 16);
-        kw_builder_set_records_writer(&ref, kw_records_write_reference, NULL);
-        cr_assert_eq(kw_fetch_response_encode(&ref, version, &resp), KW_OK, "v%d lend", version);
+        cr_assert_eq(kw_fetch_response_encode(&ref, version, &resp_elsewhere), KW_OK,
+                     "v%d lend and file", version);
         cr_assert_eq(kw_builder_size(&ref), kw_builder_size(&flat), "v%d sizes", version);
 
         size_t count;
         const kw_segment *out = kw_builder_segments(&ref, &count);
-        int lent = 0;
+        int lent = 0, files = 0;
         for (size_t i = 0; i < count; i++) {
-            if (!out[i].referenced)
-                continue;
-            lent++;
-            cr_assert(out[i].ptr == log_a || out[i].ptr == log_b,
-                      "v%d: a lent segment must point at the caller's record bytes", version);
-            cr_assert_eq(out[i].len, out[i].ptr == log_a ? sizeof log_a : sizeof log_b,
-                         "v%d: lent length", version);
+            if (out[i].kind == KW_SEGMENT_FILE) {
+                files++;
+                cr_assert(out[i].fd == fd && out[i].offset == (int64_t)sizeof pad &&
+                              out[i].len == sizeof log_b,
+                          "v%d: the file range is fd %d at %lld, %zu bytes", version, out[i].fd,
+                          (long long)out[i].offset, out[i].len);
+            } else if (out[i].referenced) {
+                lent++;
+                cr_assert(out[i].ptr == log_a && out[i].len == sizeof log_a,
+                          "v%d: the lent segment points at the caller's record bytes", version);
+            }
         }
-        cr_assert_eq(lent, 2, "v%d: both partitions' records lent, %d found", version, lent);
+        cr_assert_eq(lent, 1, "v%d: partition 0's records lent, %d lent segments", version, lent);
+        cr_assert_eq(files, 1, "v%d: partition 1's records a file range, %d found", version, files);
         cr_assert_lt(kw_builder_size(&ref) - sizeof log_a - sizeof log_b, 200,
                      "v%d: only the framing is copied", version);
 
@@ -260,6 +279,14 @@ Test(builder, fetch_response_references_records)
         cr_assert_eq(kw_response_decode(&r, KW_API_FETCH, version, &msg, &err), KW_OK,
                      "v%d decode at %zu %s", version, err.offset, err.path);
     }
+
+    /* a file range without segments to hold it: NO_SPACE, not a copy */
+    static uint8_t small[4096];
+    kw_builder none;
+    kw_builder_init(&none, small, sizeof small, NULL, 0);
+    cr_assert_eq(kw_fetch_response_encode(&none, 12, &resp_elsewhere), KW_ERR_NO_SPACE,
+                 "no segment array");
+    close(fd);
 }
 
 Test(builder, file_range_with_sendfile)
@@ -319,9 +346,9 @@ Test(builder, encode_from_plain_structs)
     kw_produce_request_partition_produce_data parts[2];
     memset(parts, 0, sizeof parts);
     parts[0].index = 3;
-    parts[0].records = (kw_slice){records, sizeof records};
+    parts[0].records = kw_records_of((kw_slice){records, sizeof records});
     parts[1].index = 4;
-    parts[1].records = (kw_slice){NULL, 0};
+    parts[1].records = kw_records_of((kw_slice){NULL, 0});
     kw_produce_request_topic_produce_data topic;
     memset(&topic, 0, sizeof topic);
     topic.name = (kw_slice){(const uint8_t *)"t1", 2};
@@ -353,9 +380,9 @@ Test(builder, encode_from_plain_structs)
         cr_assert(t.name.len == 2 && memcmp(t.name.ptr, "t1", 2) == 0, "v%d topic name", v);
         kw_array_iter_init(&pi, &t.partition_data);
         cr_assert(kw_produce_request_partition_produce_data_next(&pi, &p), "v%d p0", v);
-        cr_assert(p.index == 3 && p.records.len == 5 && p.records.ptr[4] == 5, "v%d p0 records", v);
+        cr_assert(p.index == 3 && p.records.bytes.len == 5 && p.records.bytes.ptr[4] == 5, "v%d p0 records", v);
         cr_assert(kw_produce_request_partition_produce_data_next(&pi, &p), "v%d p1", v);
-        cr_assert(p.index == 4 && kw_slice_is_null(p.records), "v%d p1 null records", v);
+        cr_assert(p.index == 4 && kw_slice_is_null(p.records.bytes), "v%d p1 null records", v);
     }
     /* out of range */
     uint8_t buf[64];

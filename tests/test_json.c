@@ -104,7 +104,7 @@ static size_t produce_with_batch(int16_t attributes, uint8_t *frame, size_t cap)
     kw_produce_request_partition_produce_data part;
     memset(&part, 0, sizeof part);
     part.index = 0;
-    part.records = (kw_slice){kw_builder_contiguous(&bb), kw_builder_size(&bb)};
+    part.records = kw_records_of((kw_slice){kw_builder_contiguous(&bb), kw_builder_size(&bb)});
     kw_produce_request_topic_produce_data topic;
     memset(&topic, 0, sizeof topic);
     topic.name = (kw_slice){(const uint8_t *)"t", 1};

@@ -530,7 +530,7 @@ Test(messages, typed_view_and_iterators)
     kw_produce_request_partition_produce_data part;
     cr_assert(kw_produce_request_partition_produce_data_next(&parts, &part), "first partition");
     cr_assert_eq(part.index, 7, "partition index %d", part.index);
-    cr_assert(part.records.ptr == body + 27 && part.records.len == 2, "records slice");
+    cr_assert(part.records.bytes.ptr == body + 27 && part.records.bytes.len == 2, "records slice");
     cr_assert(!kw_produce_request_partition_produce_data_next(&parts, &part), "one partition only");
     cr_assert(!kw_produce_request_topic_produce_data_next(&topics, &topic), "one topic only");
 }

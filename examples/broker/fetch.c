@@ -133,7 +133,7 @@ bk_result bk_handle_fetch(bk_req *req, const kw_fetch_request *rq, kw_fetch_resp
             /* no transactions here: none aborted (null for read_uncommitted, as Kafka) */
             pd->aborted_transactions = kw_array_of(NULL, rq->isolation_level == 1 ? 0 : -1);
             pd->preferred_read_replica = -1;
-            pd->records = (kw_slice){(const uint8_t *)"", 0};
+            pd->records = kw_records_of((kw_slice){(const uint8_t *)"", 0});
             fetch_part *fpp = &fps[k++];
             memset(fpp, 0, sizeof *fpp);
             fpp->out = pd;
@@ -210,9 +210,9 @@ bk_result bk_handle_fetch(bk_req *req, const kw_fetch_request *rq, kw_fetch_resp
             continue;
         if (legacy_magic < 2)
             f->out->error_code = (int16_t)bk_downconvert_read(req, &f->rd, f->offset, legacy_magic,
-                                                              &f->out->records);
+                                                              &f->out->records.bytes);
         else
-            f->out->records = bk_conn_file_slice(req, f->rd.fd, f->rd.pos, f->rd.len);
+            f->out->records = kw_records_of(bk_conn_file_slice(req, f->rd.fd, f->rd.pos, f->rd.len));
     }
     resp->responses = kw_array_of(topics, ntopics);
     return BK_RESPOND;

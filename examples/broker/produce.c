@@ -249,7 +249,7 @@ bk_result bk_handle_produce(bk_req *req, const kw_produce_request *rq, kw_produc
             } else if (!p) {
                 pr->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
             } else {
-                pr->error_code = (int16_t)produce_partition(req, p, pd.records, &pr->base_offset);
+                pr->error_code = (int16_t)produce_partition(req, p, pd.records.bytes, &pr->base_offset);
                 pr->log_start_offset = p->log.start;
                 if (pr->error_code == KW_KAFKA_NONE && p->log.dirty) {
                     bool seen = false;

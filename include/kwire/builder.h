@@ -37,6 +37,53 @@ typedef struct kw_segment {
     int64_t offset;     /* FILE */
 } kw_segment;
 
+/** Where the bytes of a records field come from when it is written. */
+typedef enum kw_records_source {
+    KW_RECORDS_COPY, /* bytes copied into the output: what a decode gives */
+    KW_RECORDS_LEND, /* bytes lent: the output references them, as kw_build_reference does */
+    KW_RECORDS_FILE, /* a range of a file: the output sends it from there (sendfile) */
+} kw_records_source;
+
+/**
+ * A records field: record batches (or legacy message sets) as bytes in
+ * memory, or as a range of a file a server sends from without reading it.
+ * A decoded view's records are always KW_RECORDS_COPY bytes into the
+ * frame; set the other sources with kw_records_lent and kw_records_file.
+ */
+typedef struct kw_records {
+    kw_slice bytes;  /* COPY, LEND: the records, ptr NULL for null; FILE: ptr NULL, len the range's */
+    uint8_t source;  /* kw_records_source */
+    int fd;          /* FILE */
+    int64_t offset;  /* FILE: where the range starts in the file */
+} kw_records;
+
+/** Records bytes, copied when written (a null slice: null records). */
+static inline kw_records kw_records_of(kw_slice bytes)
+{
+    kw_records r = {bytes, KW_RECORDS_COPY, -1, 0};
+    return r;
+}
+
+/** Records bytes lent to the output: they must outlive it (a null slice: null records). */
+static inline kw_records kw_records_lent(kw_slice bytes)
+{
+    kw_records r = {bytes, KW_RECORDS_LEND, -1, 0};
+    return r;
+}
+
+/** len bytes of records in the file fd from offset on, sent from the file. */
+static inline kw_records kw_records_file(int fd, int64_t offset, size_t len)
+{
+    kw_records r = {{NULL, len}, KW_RECORDS_FILE, fd, offset};
+    return r;
+}
+
+/** True for null records (never for a file range). */
+static inline bool kw_records_is_null(const kw_records *r)
+{
+    return r->source != KW_RECORDS_FILE && r->bytes.ptr == NULL;
+}
+
 struct kw_builder;
 
 /**
@@ -128,9 +175,12 @@ KW_API void kw_build_bytes(kw_builder *b, kw_slice s);
 KW_API void kw_build_nullable_bytes(kw_builder *b, kw_slice s);
 KW_API void kw_build_compact_bytes(kw_builder *b, kw_slice s);
 KW_API void kw_build_compact_nullable_bytes(kw_builder *b, kw_slice s);
-/** records: nullable bytes whose payload goes through the records writer. */
-KW_API void kw_build_records(kw_builder *b, kw_slice s);
-KW_API void kw_build_compact_records(kw_builder *b, kw_slice s);
+/**
+ * records: nullable bytes, copied, lent or sent from a file as r's source
+ * says; a file range needs a builder with segments (else NO_SPACE).
+ */
+KW_API void kw_build_records(kw_builder *b, const kw_records *r);
+KW_API void kw_build_compact_records(kw_builder *b, const kw_records *r);
 
 /* ---- length prefixes and counts after their contents ---------------------- */
 /* Writing goes back to front, so a length-prefixed field is written as:

@@ -24,7 +24,7 @@ PRIMITIVES = {
     "uuid": ("kw_uuid", "KW_TYPE_UUID", 16),
     "string": ("kw_slice", "KW_TYPE_STRING", None),
     "bytes": ("kw_slice", "KW_TYPE_BYTES", None),
-    "records": ("kw_slice", "KW_TYPE_RECORDS", None),
+    "records": ("kw_records", "KW_TYPE_RECORDS", None),
 }
 
 SCALAR_READ = {
@@ -458,6 +458,8 @@ def default_stmt(f, member):
     d = f.default
     if f.type in ("string", "bytes", "records"):
         if d is None or d == "":
+            if f.type == "records":
+                return f"{member} = kw_records_of(kw_empty_slice_());"
             return f"{member} = kw_empty_slice_();"
         raise DefError(f"{f.where}: string default other than '' or null")
     if d is None:
@@ -485,6 +487,8 @@ def init_stmt(f, member):
         return f"memset(&{member}, 0, sizeof {member});"
     if f.type in ("string", "bytes", "records"):
         if f.default == "null":
+            if f.type == "records":
+                return f"{member} = kw_records_of(kw_null_slice_());"
             return f"{member} = kw_null_slice_();"
         return default_stmt(f, member)
     d = default_stmt(f, member)
@@ -558,6 +562,9 @@ def emit_field_read(c, msg, st, f, present, ind, rvar="r"):
             c(f"{pad}    {f.struct.cname}_read({rvar}, v, &{m});")
             c(f"{pad}else")
             c(f"{pad}    memset(&{m}, 0, sizeof {m});")
+        return
+    if f.type == "records":
+        c(f"{pad}{m} = kw_records_of({reader_expr(msg, f, present, SLICE_READERS[f.type], rvar)});")
         return
     if f.type in SLICE_READERS:
         c(f"{pad}{m} = {reader_expr(msg, f, present, SLICE_READERS[f.type], rvar)};")
@@ -773,6 +780,9 @@ def emit_field_write(c, msg, f, present, ind, src):
                 c(f"{pad}if ({nul})")
                 c(f"{pad}    kw_build_i8(b, o->has_{f.name} ? 1 : -1);")
         return
+    if f.type == "records":
+        c(f"{pad}{reader_expr(msg, f, present, SLICE_WRITERS[f.type], 'b, &' + src)};")
+        return
     if f.type in SLICE_WRITERS:
         # the same choice of classic/compact and nullable form as the reader
         c(f"{pad}{reader_expr(msg, f, present, SLICE_WRITERS[f.type], 'b, ' + src)};")
@@ -790,6 +800,10 @@ def is_default_expr(f, src, struct_owner="o"):
         return f"{src}.count < 0" if d == "null" else f"{src}.count == 0"
     if f.is_struct:
         return f"!{struct_owner}->has_{f.name}"
+    if f.type == "records":
+        if d == "null":
+            return f"kw_records_is_null(&{src})"
+        return f"(!kw_records_is_null(&{src}) && {src}.bytes.len == 0)"
     if f.type in ("string", "bytes", "records"):
         if d == "null":
             return f"kw_slice_is_null({src})"

@@ -572,7 +572,7 @@ static void produce_one(session *s, const char *name, int16_t version, const cha
     kw_produce_request_partition_produce_data p;
     memset(&p, 0, sizeof p);
     p.index = partition;
-    p.records = records;
+    p.records = kw_records_of(records);
     kw_produce_request_topic_produce_data t;
     memset(&t, 0, sizeof t);
     t.name = str(topic);
@@ -599,13 +599,13 @@ static void produce(session *s)
         memset(p, 0, sizeof p);
         for (int i = 0; i < 3; i++) {
             p[i].index = i;
-            p[i].records = batch(1, -1, -1, -1, 0);
+            p[i].records = kw_records_of(batch(1, -1, -1, -1, 0));
             /* each batch() call frees the last one: keep copies */
-            uint8_t *copy = malloc(p[i].records.len);
+            uint8_t *copy = malloc(p[i].records.bytes.len);
             if (!copy)
                 die("out of memory");
-            memcpy(copy, p[i].records.ptr, p[i].records.len);
-            p[i].records.ptr = copy;
+            memcpy(copy, p[i].records.bytes.ptr, p[i].records.bytes.len);
+            p[i].records.bytes.ptr = copy;
         }
         kw_produce_request_topic_produce_data t[2];
         memset(t, 0, sizeof t);
@@ -621,7 +621,7 @@ static void produce(session *s)
         rq.topic_data = kw_array_of(t, 2);
         step(s, "produce_partitions_and_unknown_topic", KW_API_PRODUCE, 9, &rq);
         for (int i = 0; i < 3; i++)
-            free((void *)p[i].records.ptr);
+            free((void *)p[i].records.bytes.ptr);
     }
     {
         /* the same partition twice in one request */
@@ -632,7 +632,7 @@ static void produce(session *s)
         memcpy(copy, one.ptr, one.len);
         kw_produce_request_partition_produce_data p[2];
         memset(p, 0, sizeof p);
-        p[0].records = p[1].records = (kw_slice){copy, one.len};
+        p[0].records = p[1].records = kw_records_of((kw_slice){copy, one.len});
         kw_produce_request_topic_produce_data t;
         memset(&t, 0, sizeof t);
         t.name = str("diff-b");
