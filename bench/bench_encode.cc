@@ -1,8 +1,8 @@
 // Encode cases: the messages of the decode cases, written back to front from
 // plain structs (items arrays) into a caller buffer, size prefix and header
 // included; each encode is checked once against the frame the decode cases
-// read. fetch_response_lent lends the record bytes (kw_records_write_reference,
-// a builder with a segment array): bytes_per_second counts the whole message
+// read. fetch_response_lent lends the record bytes (kw_records_lent in every
+// records field, a builder with a segment array): bytes_per_second counts the whole message
 // although only the framing is written; copied_bytes says how much was.
 #include <cstring>
 #include <string>
@@ -19,9 +19,13 @@ void encode_case(benchmark::State &state, const Message &m, bool lend)
     std::vector<kw_segment> segs(lend ? 2 * m.records_fields + 4 : 0);
     auto start = [&](kw_builder *b) {
         kw_builder_init(b, buf.data(), buf.size(), lend ? segs.data() : nullptr, segs.size());
-        if (lend)
-            kw_builder_set_records_writer(b, kw_records_write_reference, nullptr);
     };
+    // The messages are shared by the cases: lend for this one only.
+    struct LendScope {
+        kwb_msg *msg;
+        LendScope(kwb_msg *m, bool on) : msg(on ? m : nullptr) { if (msg) kwb_msg_lend_records(msg, true); }
+        ~LendScope() { if (msg) kwb_msg_lend_records(msg, false); }
+    } lend_scope(m.msg, lend);
 
     // Once, untimed: the output is the frame, byte for byte.
     {

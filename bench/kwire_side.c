@@ -20,6 +20,7 @@ struct kwb_msg {
     const void *view;
     int64_t items;
     size_t records_fields;
+    kw_records **records; /* every records field, for kwb_msg_lend_records */
     kw_request_header_message request_header;
     kw_response_header_message response_header;
     void **blocks; /* storage for items arrays and names, freed with the message */
@@ -91,6 +92,12 @@ void kwb_msg_free(kwb_msg *m)
 
 int64_t kwb_msg_items(const kwb_msg *m) { return m->items; }
 size_t kwb_msg_records_fields(const kwb_msg *m) { return m->records_fields; }
+
+void kwb_msg_lend_records(kwb_msg *m, bool lend)
+{
+    for (size_t i = 0; i < m->records_fields; i++)
+        m->records[i]->source = lend ? KW_RECORDS_LEND : KW_RECORDS_COPY;
+}
 const char *kwb_msg_name(const kwb_msg *m) { return m->info->name; }
 
 /* count names "<prefix><index, digits wide><suffix>", each as a slice. */
@@ -134,10 +141,15 @@ kwb_msg *kwb_produce_request_new(int16_t version, int topics, int per_topic, kw_
     kw_produce_request_topic_produce_data *ts = msg_alloc(m, (size_t)topics, sizeof *ts);
     if (m->failed)
         return msg_done(m);
+    kw_records **records = msg_alloc(m, total, sizeof *records);
+    if (m->failed)
+        return msg_done(m);
     for (size_t i = 0; i < total; i++) {
         parts[i].index = (int32_t)(i % (size_t)per_topic);
         parts[i].records = kw_records_of(batch);
+        records[i] = &parts[i].records;
     }
+    m->records = records;
     for (int t = 0; t < topics; t++) {
         ts[t].name = topic_names[t];
         ts[t].partition_data = kw_array_of(parts + (size_t)t * (size_t)per_topic, per_topic);
@@ -162,6 +174,7 @@ kwb_msg *kwb_fetch_response_new(int16_t version, int topics, int per_topic, kw_s
     kw_slice *topic_names = names(m, "bench-topic-", 2, "", topics);
     kw_fetch_response_partition_data *parts = msg_alloc(m, total, sizeof *parts);
     kw_fetch_response_fetchable_topic_response *ts = msg_alloc(m, (size_t)topics, sizeof *ts);
+    kw_records **records = msg_alloc(m, total, sizeof *records);
     if (m->failed)
         return msg_done(m);
     for (size_t i = 0; i < total; i++) {
@@ -172,7 +185,9 @@ kwb_msg *kwb_fetch_response_new(int16_t version, int topics, int per_topic, kw_s
         parts[i].aborted_transactions = kw_array_of(NULL, -1);
         parts[i].preferred_read_replica = -1;
         parts[i].records = kw_records_of(batch);
+        records[i] = &parts[i].records;
     }
+    m->records = records;
     for (int t = 0; t < topics; t++) {
         ts[t].topic = topic_names[t];
         ts[t].topic_id = uuid_for(t);

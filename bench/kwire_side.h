@@ -40,6 +40,8 @@ void kwb_msg_free(kwb_msg *m);
 int64_t kwb_msg_items(const kwb_msg *m);
 /** Records fields in the message (segments a lending encode adds). */
 size_t kwb_msg_records_fields(const kwb_msg *m);
+/** Lends (true) or copies (false) the record bytes of every records field when encoding. */
+void kwb_msg_lend_records(kwb_msg *m, bool lend);
 const char *kwb_msg_name(const kwb_msg *m);
 
 /** Writes the whole frame back to front: body, header, size prefix. */
