@@ -84,9 +84,8 @@ bk_result bk_handle_create_topics(bk_req *req, const kw_create_topics_request *r
     kw_array_iter_init(&it, &rq->topics);
     for (int32_t i = 0; kw_create_topics_request_creatable_topic_next(&it, &ct); i++) {
         kw_create_topics_response_creatable_topic_result *r = &results[i];
+        kw_create_topics_response_creatable_topic_result_init(r);
         r->name = ct.name;
-        r->num_partitions = -1;
-        r->replication_factor = -1;
         r->configs = kw_array_of(NULL, -1);
         bool dup = false;
         for (int32_t j = 0; j < n && !dup; j++)
@@ -346,7 +345,6 @@ bk_result bk_handle_describe_configs(bk_req *req, const kw_describe_configs_requ
         kw_describe_configs_response_describe_configs_result *r = &results[i];
         r->resource_type = rr.resource_type;
         r->resource_name = rr.resource_name;
-        r->configs = kw_array_of(NULL, 0);
         size_t total = rr.resource_type == RESOURCE_TOPIC ? NCONFIGS : 8;
         kw_describe_configs_response_describe_configs_resource_result *cs =
             BK_ALLOC(req, kw_describe_configs_response_describe_configs_resource_result, total);
@@ -409,7 +407,6 @@ bk_result bk_handle_describe_configs(bk_req *req, const kw_describe_configs_requ
             /* 1 DYNAMIC_TOPIC_CONFIG, 4 STATIC_BROKER_CONFIG, 5 DEFAULT_CONFIG */
             o->config_source = t ? (dynamic ? 1 : 5) : 4;
             o->config_type = type;
-            o->synonyms = kw_array_of(NULL, 0);
             if (rq->include_synonyms) {
                 kw_describe_configs_response_describe_configs_synonym *syn =
                     BK_ALLOC(req, kw_describe_configs_response_describe_configs_synonym, 1);

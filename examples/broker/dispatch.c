@@ -17,8 +17,6 @@
  *   ApiVersions) or a header that does not decode: no response layout
  *   exists for them, so the connection is closed.
  */
-#include <string.h>
-
 #include "dispatch.h"
 #include "topics.h"
 #include "util.h"
@@ -141,7 +139,6 @@ static bool software_name_valid(kw_slice s)
 bk_result bk_handle_api_versions(bk_req *req, const kw_api_versions_request *rq,
                                  kw_api_versions_response *resp)
 {
-    resp->finalized_features_epoch = -1;
     if (req->version >= 3 && (!software_name_valid(rq->client_software_name) ||
                               !software_name_valid(rq->client_software_version)))
         resp->error_code = KW_KAFKA_INVALID_REQUEST;
@@ -167,7 +164,7 @@ bk_result bk_handle_api_versions(bk_req *req, const kw_api_versions_request *rq,
 static void api_versions_unsupported(bk_req *req)
 {
     kw_api_versions_response resp;
-    memset(&resp, 0, sizeof resp);
+    kw_api_versions_response_init(&resp);
     resp.error_code = KW_KAFKA_UNSUPPORTED_VERSION;
     const kw_api_info *info = kw_api_lookup(KW_API_API_VERSIONS);
     kw_api_versions_response_api_version key = {KW_API_API_VERSIONS, info->min_version,
@@ -206,7 +203,7 @@ static bk_result run_handler(bk_req *req, const handler *h)
     kw_decode_error err;
     if (request->decode(&req->body, req->version, &rq.u, &err) != KW_OK)
         return reply_decode_error(req, &err);
-    memset(&resp.u, 0, response->view_size);
+    response->init(&resp.u);
     bk_result res = h->fn(req, &rq.u, &resp.u);
     if (res == BK_RESPOND)
         response->encode(req->out, req->version, &resp.u); /* an error sticks in req->out */

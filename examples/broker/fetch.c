@@ -90,11 +90,9 @@ typedef struct fetch_part {
 bk_result bk_handle_fetch(bk_req *req, const kw_fetch_request *rq, kw_fetch_response *resp)
 {
     bk_broker *br = req->br;
-    resp->node_endpoints = kw_array_of(NULL, 0);
     if (rq->session_id != 0 || rq->session_epoch > 0) {
         /* no fetch sessions are kept (session_id 0 in every answer) */
         resp->error_code = 70; /* FETCH_SESSION_ID_NOT_FOUND */
-        resp->responses = kw_array_of(NULL, 0);
         return BK_RESPOND;
     }
     int32_t ntopics = kw_array_len(&rq->topics);
@@ -126,14 +124,11 @@ bk_result bk_handle_fetch(bk_req *req, const kw_fetch_request *rq, kw_fetch_resp
         kw_array_iter_init(&pi, &ft.partitions);
         for (int32_t i = 0; kw_fetch_request_fetch_partition_next(&pi, &fp); i++) {
             kw_fetch_response_partition_data *pd = &parts[i];
+            kw_fetch_response_partition_data_init(pd);
             pd->partition_index = fp.partition;
             pd->high_watermark = -1;
-            pd->last_stable_offset = -1;
-            pd->log_start_offset = -1;
             /* no transactions here: none aborted (null for read_uncommitted, as Kafka) */
             pd->aborted_transactions = kw_array_of(NULL, rq->isolation_level == 1 ? 0 : -1);
-            pd->preferred_read_replica = -1;
-            pd->records = kw_records_of((kw_slice){(const uint8_t *)"", 0});
             fetch_part *fpp = &fps[k++];
             memset(fpp, 0, sizeof *fpp);
             fpp->out = pd;
@@ -253,11 +248,8 @@ bk_result bk_handle_list_offsets(bk_req *req, const kw_list_offsets_request *rq,
         kw_array_iter_init(&pi, &lt.partitions);
         for (int32_t i = 0; kw_list_offsets_request_list_offsets_partition_next(&pi, &lp); i++) {
             kw_list_offsets_response_list_offsets_partition_response *pr = &parts[i];
+            kw_list_offsets_response_list_offsets_partition_response_init(pr);
             pr->partition_index = lp.partition_index;
-            pr->timestamp = -1;
-            pr->offset = -1;
-            pr->leader_epoch = -1;
-            pr->old_style_offsets = kw_array_of(NULL, 0);
             if (!topic || lp.partition_index < 0 || lp.partition_index >= topic->nparts) {
                 pr->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;

@@ -24,11 +24,9 @@ static bk_result join_reply(bk_req *req, kw_join_group_response *resp, bk_group 
                             int16_t error, kw_slice member_id)
 {
     resp->error_code = error;
-    resp->generation_id = -1;
     resp->member_id = member_id;
-    resp->leader = bk_cstr("");
-    resp->protocol_name = req->version >= 7 ? (kw_slice){NULL, 0} : bk_cstr("");
-    resp->members = kw_array_of(NULL, 0);
+    if (req->version >= 7)
+        resp->protocol_name = (kw_slice){NULL, 0};
     if (error == KW_KAFKA_NONE && g && m) {
         resp->generation_id = g->generation;
         resp->protocol_type = bk_cstr(g->protocol_type);
@@ -357,10 +355,9 @@ static bk_result sync_reply(kw_sync_group_response *resp, const bk_group *g, con
                             int16_t error)
 {
     resp->error_code = error;
-    resp->assignment = bk_cstr("");
     if (error == KW_KAFKA_NONE && g && m) {
-        resp->protocol_type = g->protocol_type ? bk_cstr(g->protocol_type) : (kw_slice){NULL, 0};
-        resp->protocol_name = g->protocol_name ? bk_cstr(g->protocol_name) : (kw_slice){NULL, 0};
+        resp->protocol_type = bk_cstr(g->protocol_type);
+        resp->protocol_name = bk_cstr(g->protocol_name);
         if (m->assignment)
             resp->assignment = (kw_slice){m->assignment, m->assignment_len};
     }
@@ -464,7 +461,6 @@ bk_result bk_handle_leave_group(bk_req *req, const kw_leave_group_request *rq,
 {
     bk_broker *br = req->br;
     bk_group *g = bk_group_find(br, rq->group_id);
-    resp->members = kw_array_of(NULL, 0);
     if (rq->group_id.len == 0) {
         resp->error_code = KW_KAFKA_INVALID_GROUP_ID;
     } else if (!g) {
@@ -610,15 +606,13 @@ bk_result bk_handle_describe_groups(bk_req *req, const kw_describe_groups_reques
     kw_array_iter_init(&it, &rq->groups);
     for (int32_t i = 0; kw_array_next_string(&it, &id); i++) {
         kw_describe_groups_response_described_group *d = &ds[i];
+        kw_describe_groups_response_described_group_init(d);
         bk_group *g = bk_group_find(br, id);
         d->group_id = id;
-        d->authorized_operations = rq->include_authorized_operations ? 0x0f8 : INT32_MIN;
-        d->protocol_type = bk_cstr("");
-        d->protocol_data = bk_cstr("");
-        d->members = kw_array_of(NULL, 0);
+        if (rq->include_authorized_operations)
+            d->authorized_operations = 0x0f8;
         if (id.len == 0) {
             d->error_code = KW_KAFKA_INVALID_GROUP_ID;
-            d->group_state = bk_cstr("");
             continue;
         }
         if (!g) {

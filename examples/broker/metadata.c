@@ -20,10 +20,10 @@ static bool describe_topic(bk_req *req, bk_topic *t, kw_metadata_response_metada
                            bool include_ops)
 {
     bk_broker *br = req->br;
-    out->error_code = KW_KAFKA_NONE;
     out->name = (kw_slice){(const uint8_t *)t->name, t->name_len};
     out->topic_id = t->id;
-    out->topic_authorized_operations = include_ops ? BK_TOPIC_AUTHORIZED_OPS : INT32_MIN;
+    if (include_ops)
+        out->topic_authorized_operations = BK_TOPIC_AUTHORIZED_OPS;
     kw_metadata_response_metadata_response_partition *parts =
         BK_ALLOC(req, kw_metadata_response_metadata_response_partition, t->nparts);
     int32_t *node = node_array(req);
@@ -35,7 +35,6 @@ static bool describe_topic(bk_req *req, bk_topic *t, kw_metadata_response_metada
         parts[p].leader_epoch = 0;
         parts[p].replica_nodes = kw_array_of(node, 1);
         parts[p].isr_nodes = kw_array_of(node, 1);
-        parts[p].offline_replicas = kw_array_of(NULL, 0);
     }
     out->partitions = kw_array_of(parts, t->nparts);
     return true;
@@ -54,8 +53,8 @@ bk_result bk_handle_metadata(bk_req *req, const kw_metadata_request *rq, kw_meta
     resp->brokers = kw_array_of(broker, 1);
     resp->cluster_id = bk_cstr(br->cluster_id);
     resp->controller_id = br->cfg.node_id;
-    resp->cluster_authorized_operations =
-        rq->include_cluster_authorized_operations ? BK_CLUSTER_AUTHORIZED_OPS : INT32_MIN;
+    if (rq->include_cluster_authorized_operations)
+        resp->cluster_authorized_operations = BK_CLUSTER_AUTHORIZED_OPS;
     bool include_ops = rq->include_topic_authorized_operations;
     bool all = kw_array_is_null(&rq->topics) || (req->version == 0 && kw_array_len(&rq->topics) == 0);
     bool auto_create = br->cfg.auto_create_topics && (req->version < 4 || rq->allow_auto_topic_creation);
@@ -66,9 +65,11 @@ bk_result bk_handle_metadata(bk_req *req, const kw_metadata_request *rq, kw_meta
         topics = BK_ALLOC(req, kw_metadata_response_metadata_response_topic, n);
         if (!topics && n)
             return BK_CLOSE;
-        for (int32_t i = 0; i < n; i++)
+        for (int32_t i = 0; i < n; i++) {
+            kw_metadata_response_metadata_response_topic_init(&topics[i]);
             if (!describe_topic(req, br->topics[i], &topics[i], include_ops))
                 return BK_CLOSE;
+        }
     } else {
         n = kw_array_len(&rq->topics);
         topics = BK_ALLOC(req, kw_metadata_response_metadata_response_topic, n);
@@ -79,10 +80,9 @@ bk_result bk_handle_metadata(bk_req *req, const kw_metadata_request *rq, kw_meta
         kw_array_iter_init(&it, &rq->topics);
         for (int32_t i = 0; kw_metadata_request_metadata_request_topic_next(&it, &mt); i++) {
             kw_metadata_response_metadata_response_topic *out = &topics[i];
+            kw_metadata_response_metadata_response_topic_init(out);
             out->name = mt.name;
             out->topic_id = mt.topic_id;
-            out->partitions = kw_array_of(NULL, 0);
-            out->topic_authorized_operations = INT32_MIN;
             bk_topic *t = NULL;
             if (!mt.name.ptr) {
                 t = bk_topic_find_id(br, &mt.topic_id);
@@ -210,7 +210,6 @@ bk_result bk_handle_describe_topic_partitions(bk_req *req,
         bk_topic *t = entries[i].t;
         o->name = entries[i].name;
         o->topic_authorized_operations = BK_TOPIC_AUTHORIZED_OPS;
-        o->partitions = kw_array_of(NULL, 0);
         if (!t) {
             o->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
             out++;
@@ -246,7 +245,6 @@ bk_result bk_handle_describe_topic_partitions(bk_req *req,
             parts[p].isr_nodes = kw_array_of(node, 1);
             parts[p].eligible_leader_replicas = kw_array_of(NULL, 0);
             parts[p].last_known_elr = kw_array_of(NULL, 0);
-            parts[p].offline_replicas = kw_array_of(NULL, 0);
         }
         o->partitions = kw_array_of(parts, count);
         budget -= count;
@@ -264,6 +262,16 @@ bk_result bk_handle_describe_cluster(bk_req *req, const kw_describe_cluster_requ
                                      kw_describe_cluster_response *resp)
 {
     bk_broker *br = req->br;
+    resp->cluster_id = bk_cstr(br->cluster_id);
+    resp->controller_id = br->cfg.node_id;
+    if (rq->include_cluster_authorized_operations)
+        resp->cluster_authorized_operations = BK_CLUSTER_AUTHORIZED_OPS;
+    if (req->version >= 1 && rq->endpoint_type != 1) {
+        resp->error_code = KW_KAFKA_INVALID_REQUEST;
+        resp->error_message = bk_cstr("Only the brokers endpoint type is served.");
+        resp->endpoint_type = rq->endpoint_type;
+        return BK_RESPOND;
+    }
     kw_describe_cluster_response_describe_cluster_broker *broker =
         BK_ALLOC(req, kw_describe_cluster_response_describe_cluster_broker, 1);
     if (!broker)
@@ -271,19 +279,7 @@ bk_result bk_handle_describe_cluster(bk_req *req, const kw_describe_cluster_requ
     broker->broker_id = br->cfg.node_id;
     broker->host = host_slice(br);
     broker->port = br->advertised_port;
-    resp->endpoint_type = 1;
-    resp->cluster_id = bk_cstr(br->cluster_id);
-    resp->controller_id = br->cfg.node_id;
-    resp->cluster_authorized_operations =
-        rq->include_cluster_authorized_operations ? BK_CLUSTER_AUTHORIZED_OPS : INT32_MIN;
-    if (req->version >= 1 && rq->endpoint_type != 1) {
-        resp->error_code = KW_KAFKA_INVALID_REQUEST;
-        resp->error_message = bk_cstr("Only the brokers endpoint type is served.");
-        resp->endpoint_type = rq->endpoint_type;
-        resp->brokers = kw_array_of(NULL, 0);
-    } else {
-        resp->brokers = kw_array_of(broker, 1);
-    }
+    resp->brokers = kw_array_of(broker, 1);
     return BK_RESPOND;
 }
 
@@ -299,9 +295,9 @@ bk_result bk_handle_find_coordinator(bk_req *req, const kw_find_coordinator_requ
     if (req->version < 4) {
         resp->error_code = code;
         resp->node_id = code ? -1 : br->cfg.node_id;
-        resp->host = code ? bk_cstr("") : host_slice(br);
         resp->port = code ? -1 : br->advertised_port;
-        resp->coordinators = kw_array_of(NULL, 0);
+        if (!code)
+            resp->host = host_slice(br);
     } else {
         int32_t n = kw_array_len(&rq->coordinator_keys);
         kw_find_coordinator_response_coordinator *cs =
@@ -312,11 +308,13 @@ bk_result bk_handle_find_coordinator(bk_req *req, const kw_find_coordinator_requ
         kw_slice key;
         kw_array_iter_init(&it, &rq->coordinator_keys);
         for (int32_t i = 0; kw_array_next_string(&it, &key); i++) {
+            kw_find_coordinator_response_coordinator_init(&cs[i]);
             cs[i].key = key;
             cs[i].error_code = code;
             cs[i].node_id = code ? -1 : br->cfg.node_id;
-            cs[i].host = code ? bk_cstr("") : host_slice(br);
             cs[i].port = code ? -1 : br->advertised_port;
+            if (!code)
+                cs[i].host = host_slice(br);
         }
         resp->coordinators = kw_array_of(cs, n);
     }

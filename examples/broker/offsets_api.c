@@ -223,8 +223,6 @@ bk_result bk_handle_offset_fetch(bk_req *req, const kw_offset_fetch_request *rq,
                                  kw_offset_fetch_response *resp)
 {
     bk_broker *br = req->br;
-    resp->topics = kw_array_of(NULL, 0);
-    resp->groups = kw_array_of(NULL, 0);
     if (req->version < 8) {
         bk_group *g = bk_group_find(br, rq->group_id);
         fetched_topic *ft;

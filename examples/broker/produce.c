@@ -236,11 +236,9 @@ bk_result bk_handle_produce(bk_req *req, const kw_produce_request *rq, kw_produc
         kw_array_iter_init(&pi, &td.partition_data);
         for (int32_t k = 0; kw_produce_request_partition_produce_data_next(&pi, &pd); k++) {
             kw_produce_response_partition_produce_response *pr = &parts[k];
+            kw_produce_response_partition_produce_response_init(pr);
             pr->index = pd.index;
             pr->base_offset = -1;
-            pr->log_append_time_ms = -1;
-            pr->log_start_offset = -1;
-            pr->record_errors = kw_array_of(NULL, 0);
             bk_partition *p = topic && pd.index >= 0 && pd.index < topic->nparts
                                   ? topic->parts[pd.index]
                                   : NULL;
@@ -289,7 +287,6 @@ bk_result bk_handle_produce(bk_req *req, const kw_produce_request *rq, kw_produc
     if (rq->acks == 0)
         return any_error ? BK_CLOSE : BK_NO_RESPONSE; /* Kafka closes to tell an acks=0 producer */
     resp->responses = kw_array_of(topics, ntopics);
-    resp->node_endpoints = kw_array_of(NULL, 0);
     return BK_RESPOND;
 }
 
@@ -297,7 +294,6 @@ bk_result bk_handle_init_producer_id(bk_req *req, const kw_init_producer_id_requ
                                      kw_init_producer_id_response *resp)
 {
     bk_broker *br = req->br;
-    resp->producer_id = -1;
     resp->producer_epoch = -1;
     if (rq->transactional_id.ptr) {
         resp->error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE; /* transactions are not served */
