@@ -1,7 +1,9 @@
 /*
  * One request frame: the header read in place, the version checked, the
- * handler run, the response header and size written in front of the body
- * the handler built (back to front, so everything is known by then).
+ * body decoded with the request's kw_message_info, the handler run on it
+ * and on a response view at its defaults, the response encoded with the
+ * response's info, and the response header and size written in front of
+ * it (back to front, so everything is known by then).
  *
  * What is answered how:
  *   ApiVersions at a version the broker does not know: error 35 in a v0
@@ -20,36 +22,6 @@
 #include "dispatch.h"
 #include "topics.h"
 #include "util.h"
-
-/*
- * The APIs the broker serves: key, the newest version its handler was
- * written for, and the handler's name. kwire reads newer versions (Kafka
- * 4.4's Produce v13 names topics by id, for one), but the broker advertises
- * and serves only what its handlers implement.
- */
-#define BK_HANDLERS(X)                                  \
-    X(KW_API_PRODUCE, 11, produce)                      \
-    X(KW_API_FETCH, 17, fetch)                          \
-    X(KW_API_LIST_OFFSETS, 10, list_offsets)            \
-    X(KW_API_METADATA, 12, metadata)                    \
-    X(KW_API_OFFSET_COMMIT, 9, offset_commit)           \
-    X(KW_API_OFFSET_FETCH, 9, offset_fetch)             \
-    X(KW_API_FIND_COORDINATOR, 6, find_coordinator)     \
-    X(KW_API_JOIN_GROUP, 9, join_group)                 \
-    X(KW_API_HEARTBEAT, 4, heartbeat)                   \
-    X(KW_API_LEAVE_GROUP, 5, leave_group)               \
-    X(KW_API_SYNC_GROUP, 5, sync_group)                 \
-    X(KW_API_DESCRIBE_GROUPS, 5, describe_groups)       \
-    X(KW_API_LIST_GROUPS, 5, list_groups)               \
-    X(KW_API_API_VERSIONS, 4, api_versions)             \
-    X(KW_API_CREATE_TOPICS, 7, create_topics)           \
-    X(KW_API_DELETE_TOPICS, 6, delete_topics)           \
-    X(KW_API_INIT_PRODUCER_ID, 5, init_producer_id)     \
-    X(KW_API_DESCRIBE_CONFIGS, 4, describe_configs)     \
-    X(KW_API_CREATE_PARTITIONS, 3, create_partitions)   \
-    X(KW_API_DELETE_GROUPS, 2, delete_groups)           \
-    X(KW_API_DESCRIBE_CLUSTER, 1, describe_cluster)     \
-    X(KW_API_DESCRIBE_TOPIC_PARTITIONS, 0, describe_topic_partitions)
 
 typedef bk_result (*handler_fn)(bk_req *req, const void *rq, void *resp);
 

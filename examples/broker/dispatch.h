@@ -7,7 +7,7 @@
 #include "loop.h"
 
 typedef enum bk_result {
-    BK_RESPOND,             /* the body is in req->out */
+    BK_RESPOND,             /* answer with the response view */
     BK_NO_RESPONSE,         /* acks=0 produce */
     BK_PARKED,              /* answer later: the frame stays in the buffer */
     BK_CLOSE,               /* close the connection */
@@ -29,65 +29,47 @@ typedef struct bk_req {
     bk_park park;
 } bk_req;
 
-/** Handles one frame; fills req->out with the response body. */
+/** Handles one frame; on BK_RESPOND req->out holds the whole response frame. */
 bk_result bk_dispatch(bk_req *req);
 
 /*
- * The handlers, by the file that defines them. Each gets the decoded request
- * and a response at its definition's defaults; it fills the response and
- * returns BK_RESPOND, and bk_dispatch encodes it. A body that does not
- * decode never reaches a handler.
+ * The APIs the broker serves: key, the newest version its handler was
+ * written for, and the handler's name. kwire reads newer versions (Kafka
+ * 4.4's Produce v13 names topics by id, for one), but the broker advertises
+ * and serves only what its handlers implement.
+ *
+ * bk_handle_<name> gets the decoded request and a response view at its
+ * definition's defaults; it fills the response and returns BK_RESPOND, and
+ * bk_dispatch encodes it. A body that does not decode never reaches it.
  */
-/* dispatch.c */
-bk_result bk_handle_api_versions(bk_req *req, const kw_api_versions_request *rq,
-                                 kw_api_versions_response *resp);
-/* produce.c */
-bk_result bk_handle_produce(bk_req *req, const kw_produce_request *rq, kw_produce_response *resp);
-bk_result bk_handle_init_producer_id(bk_req *req, const kw_init_producer_id_request *rq,
-                                     kw_init_producer_id_response *resp);
-/* fetch.c */
-bk_result bk_handle_fetch(bk_req *req, const kw_fetch_request *rq, kw_fetch_response *resp);
-bk_result bk_handle_list_offsets(bk_req *req, const kw_list_offsets_request *rq,
-                                 kw_list_offsets_response *resp);
-/* metadata.c */
-bk_result bk_handle_metadata(bk_req *req, const kw_metadata_request *rq,
-                             kw_metadata_response *resp);
-bk_result bk_handle_describe_topic_partitions(bk_req *req,
-                                              const kw_describe_topic_partitions_request *rq,
-                                              kw_describe_topic_partitions_response *resp);
-bk_result bk_handle_describe_cluster(bk_req *req, const kw_describe_cluster_request *rq,
-                                     kw_describe_cluster_response *resp);
-bk_result bk_handle_find_coordinator(bk_req *req, const kw_find_coordinator_request *rq,
-                                     kw_find_coordinator_response *resp);
-/* admin.c */
-bk_result bk_handle_create_topics(bk_req *req, const kw_create_topics_request *rq,
-                                  kw_create_topics_response *resp);
-bk_result bk_handle_delete_topics(bk_req *req, const kw_delete_topics_request *rq,
-                                  kw_delete_topics_response *resp);
-bk_result bk_handle_create_partitions(bk_req *req, const kw_create_partitions_request *rq,
-                                      kw_create_partitions_response *resp);
-bk_result bk_handle_describe_configs(bk_req *req, const kw_describe_configs_request *rq,
-                                     kw_describe_configs_response *resp);
-/* group_api.c */
-bk_result bk_handle_join_group(bk_req *req, const kw_join_group_request *rq,
-                               kw_join_group_response *resp);
-bk_result bk_handle_sync_group(bk_req *req, const kw_sync_group_request *rq,
-                               kw_sync_group_response *resp);
-bk_result bk_handle_heartbeat(bk_req *req, const kw_heartbeat_request *rq,
-                              kw_heartbeat_response *resp);
-bk_result bk_handle_leave_group(bk_req *req, const kw_leave_group_request *rq,
-                                kw_leave_group_response *resp);
-bk_result bk_handle_list_groups(bk_req *req, const kw_list_groups_request *rq,
-                                kw_list_groups_response *resp);
-bk_result bk_handle_describe_groups(bk_req *req, const kw_describe_groups_request *rq,
-                                    kw_describe_groups_response *resp);
-bk_result bk_handle_delete_groups(bk_req *req, const kw_delete_groups_request *rq,
-                                  kw_delete_groups_response *resp);
-/* offsets_api.c */
-bk_result bk_handle_offset_commit(bk_req *req, const kw_offset_commit_request *rq,
-                                  kw_offset_commit_response *resp);
-bk_result bk_handle_offset_fetch(bk_req *req, const kw_offset_fetch_request *rq,
-                                 kw_offset_fetch_response *resp);
+#define BK_HANDLERS(X)                                                                    \
+    X(KW_API_PRODUCE, 11, produce)                                    /* produce.c */     \
+    X(KW_API_FETCH, 17, fetch)                                        /* fetch.c */       \
+    X(KW_API_LIST_OFFSETS, 10, list_offsets)                          /* fetch.c */       \
+    X(KW_API_METADATA, 12, metadata)                                  /* metadata.c */    \
+    X(KW_API_OFFSET_COMMIT, 9, offset_commit)                         /* offsets_api.c */ \
+    X(KW_API_OFFSET_FETCH, 9, offset_fetch)                           /* offsets_api.c */ \
+    X(KW_API_FIND_COORDINATOR, 6, find_coordinator)                   /* metadata.c */    \
+    X(KW_API_JOIN_GROUP, 9, join_group)                               /* group_api.c */   \
+    X(KW_API_HEARTBEAT, 4, heartbeat)                                 /* group_api.c */   \
+    X(KW_API_LEAVE_GROUP, 5, leave_group)                             /* group_api.c */   \
+    X(KW_API_SYNC_GROUP, 5, sync_group)                               /* group_api.c */   \
+    X(KW_API_DESCRIBE_GROUPS, 5, describe_groups)                     /* group_api.c */   \
+    X(KW_API_LIST_GROUPS, 5, list_groups)                             /* group_api.c */   \
+    X(KW_API_API_VERSIONS, 4, api_versions)                           /* dispatch.c */    \
+    X(KW_API_CREATE_TOPICS, 7, create_topics)                         /* admin.c */       \
+    X(KW_API_DELETE_TOPICS, 6, delete_topics)                         /* admin.c */       \
+    X(KW_API_INIT_PRODUCER_ID, 5, init_producer_id)                   /* produce.c */     \
+    X(KW_API_DESCRIBE_CONFIGS, 4, describe_configs)                   /* admin.c */       \
+    X(KW_API_CREATE_PARTITIONS, 3, create_partitions)                 /* admin.c */       \
+    X(KW_API_DELETE_GROUPS, 2, delete_groups)                         /* group_api.c */   \
+    X(KW_API_DESCRIBE_CLUSTER, 1, describe_cluster)                   /* metadata.c */    \
+    X(KW_API_DESCRIBE_TOPIC_PARTITIONS, 0, describe_topic_partitions) /* metadata.c */
+
+#define BK_DECLARE_HANDLER(key, max_version, name)                                        \
+    bk_result bk_handle_##name(bk_req *req, const kw_##name##_request *rq,                \
+                               kw_##name##_response *resp);
+BK_HANDLERS(BK_DECLARE_HANDLER)
 
 /** True for the API keys this broker serves (and advertises). */
 bool bk_api_served(int16_t api_key);
