@@ -62,12 +62,8 @@ void kw_builder_reset(kw_builder *b)
 {
     if (b->growable) {
         size_t chunk = b->chunk_size;
-        kw_records_writer w = b->records_writer;
-        void *ctx = b->records_ctx;
         kw_builder_free(b);
         kw_builder_init_growable(b, chunk);
-        b->records_writer = w;
-        b->records_ctx = ctx;
         return;
     }
     b->head = b->mark_head = b->cap;
@@ -303,10 +299,7 @@ static void records_payload(kw_builder *b, const kw_records *r)
         kw_build_reference(b, r->bytes.ptr, r->bytes.len);
         break;
     default:
-        if (b->records_writer)
-            b->records_writer(b, r->bytes, b->records_ctx);
-        else
-            kw_build_raw(b, r->bytes.ptr, r->bytes.len);
+        kw_build_raw(b, r->bytes.ptr, r->bytes.len);
     }
 }
 
@@ -412,18 +405,6 @@ void kw_build_file_range(kw_builder *b, int fd, int64_t offset, size_t len)
     push_segment(b, &s);
     if (!b->err)
         b->size += len;
-}
-
-void kw_builder_set_records_writer(kw_builder *b, kw_records_writer w, void *ctx)
-{
-    b->records_writer = w;
-    b->records_ctx = ctx;
-}
-
-void kw_records_write_reference(kw_builder *b, kw_slice records, void *ctx)
-{
-    (void)ctx;
-    kw_build_reference(b, records.ptr, records.len);
 }
 
 /* ---- checksums over written bytes ------------------------------------------------------------ */

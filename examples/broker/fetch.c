@@ -2,18 +2,11 @@
  * Fetch and ListOffsets.
  *
  * Record bytes go from the segment file to the socket with sendfile and
- * are never read into user space. How: every partition's read is first
- * resolved to a file range, and the range's fd is dup'ed into the
- * connection's side table (bk_conn.files), which is complete before the
- * response is encoded and so never moves while it is. The records slice
- * handed to the generated encoder then points at that table entry, with
- * the range's length as its length: a stand-in, not bytes. The records
- * writer installed on every connection's builder (bk_records_writer)
- * recognizes a pointer into the table and adds the range with
- * kw_build_file_range; any other slice is copied as usual. The encoder
- * only passes records slices to the writer and computes lengths from
- * them, so it never reads through the stand-in. The dup'ed fds stay open
- * until the response is sent, even if the topic is deleted meanwhile.
+ * are never read into user space: every partition's read is resolved to a
+ * file range, its fd dup'ed into the connection's list (bk_conn.files) so
+ * that it stays open until the response is sent (even if the topic is
+ * deleted meanwhile), and the partition's records are that range
+ * (kw_records_file), which the builder adds as a file segment.
  *
  * Fetch v0-v3 are the exception: their readers know legacy messages only,
  * so the range is read into memory and converted (convert.c).
@@ -28,31 +21,17 @@
 
 #include "convert.h"
 #include "dispatch.h"
-#include "fetch.h"
 #include "log.h"
 #include "loop.h"
 #include "topics.h"
 
-void bk_records_writer(kw_builder *b, kw_slice records, void *ctx)
-{
-    bk_conn *c = ctx;
-    uintptr_t p = (uintptr_t)records.ptr, lo = (uintptr_t)c->files;
-    if (c->files && p >= lo && p < lo + c->nfiles * sizeof(bk_file_ref) &&
-        (p - lo) % sizeof(bk_file_ref) == 0) {
-        const bk_file_ref *f = &c->files[(p - lo) / sizeof(bk_file_ref)];
-        kw_build_file_range(b, f->fd, f->pos, records.len);
-        return;
-    }
-    kw_build_raw(b, records.ptr, records.len);
-}
-
-/* Reserves room in the side table so its entries do not move. */
+/* Room for n more fds in the connection's list, so adding them cannot fail. */
 static bool reserve_files(bk_conn *c, size_t n)
 {
     if (c->capfiles - c->nfiles >= n)
         return true;
     size_t cap = c->nfiles + n;
-    bk_file_ref *f = realloc(c->files, cap * sizeof *f);
+    int *f = realloc(c->files, cap * sizeof *f);
     if (!f)
         return false;
     c->files = f;
@@ -60,21 +39,15 @@ static bool reserve_files(bk_conn *c, size_t n)
     return true;
 }
 
-kw_slice bk_conn_file_slice(bk_req *req, int fd, uint64_t pos, uint64_t len)
+/* len bytes of fd from pos on as the records of a response (empty when no fd is left). */
+static kw_records file_records(bk_req *req, int fd, uint64_t pos, uint64_t len)
 {
     bk_conn *c = req->conn;
-    kw_slice s = {(const uint8_t *)"", 0};
-    if (!c || c->nfiles == c->capfiles)
-        return s;
-    int dfd = dup(fd);
+    int dfd = c && c->nfiles < c->capfiles ? dup(fd) : -1;
     if (dfd < 0)
-        return s;
-    bk_file_ref *f = &c->files[c->nfiles++];
-    f->fd = dfd;
-    f->pos = (int64_t)pos;
-    s.ptr = (const uint8_t *)f;
-    s.len = (size_t)len;
-    return s;
+        return kw_records_of((kw_slice){(const uint8_t *)"", 0});
+    c->files[c->nfiles++] = dfd;
+    return kw_records_file(dfd, (int64_t)pos, (size_t)len);
 }
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
@@ -207,7 +180,7 @@ bk_result bk_handle_fetch(bk_req *req, const kw_fetch_request *rq, kw_fetch_resp
             f->out->error_code = (int16_t)bk_downconvert_read(req, &f->rd, f->offset, legacy_magic,
                                                               &f->out->records.bytes);
         else
-            f->out->records = kw_records_of(bk_conn_file_slice(req, f->rd.fd, f->rd.pos, f->rd.len));
+            f->out->records = file_records(req, f->rd.fd, f->rd.pos, f->rd.len);
     }
     resp->responses = kw_array_of(topics, ntopics);
     return BK_RESPOND;

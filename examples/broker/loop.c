@@ -32,7 +32,6 @@
 #include <unistd.h>
 
 #include "dispatch.h"
-#include "fetch.h"
 #include "groups.h"
 #include "loop.h"
 #include "topics.h"
@@ -71,7 +70,6 @@ bk_conn *bk_conn_new(bk_broker *br, int fd)
     c->id = ++br->next_conn_id;
     c->last_activity = br->now;
     kw_builder_init_growable(&c->out, 16 * 1024);
-    kw_builder_set_records_writer(&c->out, bk_records_writer, c);
     c->out_init = true;
     int flags = fcntl(fd, F_GETFL, 0);
     if (flags >= 0)
@@ -176,8 +174,7 @@ static bool request_memory_allows(bk_broker *br, bk_conn *c, size_t cap)
 static void release_files(bk_conn *c)
 {
     for (size_t i = 0; i < c->nfiles; i++)
-        if (c->files[i].fd >= 0)
-            close(c->files[i].fd);
+        close(c->files[i]);
     c->nfiles = 0;
 }
 

@@ -12,12 +12,6 @@ typedef enum bk_park {
     BK_PARK_SYNC,
 } bk_park;
 
-/** A file the response sends from (with sendfile), closed when it is sent. */
-typedef struct bk_file_ref {
-    int fd;
-    int64_t pos;
-} bk_file_ref;
-
 typedef struct bk_conn {
     struct bk_conn *prev, *next;
     uint64_t id;
@@ -29,7 +23,7 @@ typedef struct bk_conn {
     bool out_init;
     size_t sent;
     bool sending;
-    bk_file_ref *files;     /* fds the response references */
+    int *files;             /* fds the response sends from, closed when it is sent */
     size_t nfiles, capfiles;
     bk_park park;
     int64_t park_deadline;

@@ -86,13 +86,6 @@ static inline bool kw_records_is_null(const kw_records *r)
 
 struct kw_builder;
 
-/**
- * How a records field reaches the output. The default copies the bytes;
- * kw_builder_reference_records lends them instead; a broker may install
- * its own, e.g. to turn slices of a mapped log into file ranges.
- */
-typedef void (*kw_records_writer)(struct kw_builder *b, kw_slice records, void *ctx);
-
 struct kw_chunk;
 
 /** The builder. Set up with kw_builder_init or kw_builder_init_growable. */
@@ -111,8 +104,6 @@ typedef struct kw_builder {
     size_t chunk_size;
     struct kw_chunk *chunks;
     kw_segment *own_segs;
-    kw_records_writer records_writer;
-    void *records_ctx;
     kw_segment single; /* the output when it is one run of builder bytes */
 } kw_builder;
 
@@ -204,10 +195,6 @@ KW_API void kw_build_reference(kw_builder *b, const void *data, size_t len);
 /** A range of a file: the output says to send it from the file. */
 KW_API void kw_build_file_range(kw_builder *b, int fd, int64_t offset, size_t len);
 
-/** Installs how records fields are written (NULL: copy them). */
-KW_API void kw_builder_set_records_writer(kw_builder *b, kw_records_writer w, void *ctx);
-/** A records writer that lends the records bytes instead of copying them. */
-KW_API void kw_records_write_reference(kw_builder *b, kw_slice records, void *ctx);
 
 /* ---- CRC over what was written ---------------------------------------------- */
 

@@ -57,7 +57,7 @@ typedef struct session {
     int failures;         /* answers kwire could not decode */
 } session;
 
-static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
