@@ -86,7 +86,7 @@ bk_result bk_handle_create_topics(bk_req *req, const kw_create_topics_request *r
         kw_create_topics_response_creatable_topic_result *r = &results[i];
         kw_create_topics_response_creatable_topic_result_init(r);
         r->name = ct.name;
-        r->configs = kw_array_of(NULL, -1);
+        r->configs = kw_array_of(NULL, 0); /* empty, not null, for a topic not created (as Kafka) */
         bool dup = false;
         for (int32_t j = 0; j < n && !dup; j++)
             dup = j != i && names[j].len == ct.name.len &&

@@ -102,16 +102,20 @@ bk_result bk_handle_fetch(bk_req *req, const kw_fetch_request *rq, kw_fetch_resp
             pd->high_watermark = -1;
             /* no transactions here: none aborted (null for read_uncommitted, as Kafka) */
             pd->aborted_transactions = kw_array_of(NULL, rq->isolation_level == 1 ? 0 : -1);
+            /* a partition Kafka cannot find: an empty list whatever the isolation level */
+            const kw_array no_aborted = kw_array_of(NULL, 0);
             fetch_part *fpp = &fps[k++];
             memset(fpp, 0, sizeof *fpp);
             fpp->out = pd;
             fpp->rd.fd = -1;
             if (!topic) {
                 pd->error_code = req->version >= 13 ? KW_KAFKA_UNKNOWN_TOPIC_ID : KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+                pd->aborted_transactions = no_aborted;
                 continue;
             }
             if (fp.partition < 0 || fp.partition >= topic->nparts) {
                 pd->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+                pd->aborted_transactions = no_aborted;
                 continue;
             }
             bk_partition *p = topic->parts[fp.partition];
@@ -147,6 +151,8 @@ bk_result bk_handle_fetch(bk_req *req, const kw_fetch_request *rq, kw_fetch_resp
             limit = (uint64_t)budget;
         int code = bk_log_read(&f->p->log, f->offset, limit, first && req->version >= 3, &f->rd);
         f->out->error_code = (int16_t)code;
+        if (code == KW_KAFKA_OFFSET_OUT_OF_RANGE) /* as Kafka: no offsets beside this error */
+            f->out->high_watermark = f->out->last_stable_offset = f->out->log_start_offset = -1;
         if (code != KW_KAFKA_NONE || f->rd.len == 0)
             continue;
         total += f->rd.len;
@@ -241,8 +247,8 @@ bk_result bk_handle_list_offsets(bk_req *req, const kw_list_offsets_request *rq,
                 offset = bk_log_offset_of_max_timestamp(log, &found_ts);
             else if (ts == LATEST_TIERED)
                 offset = -1;
-            else if (ts < 0) {
-                pr->error_code = KW_KAFKA_INVALID_REQUEST;
+            else if (ts < 0) { /* a special offset newer than the broker: as Kafka answers */
+                pr->error_code = KW_KAFKA_UNSUPPORTED_VERSION;
                 continue;
             } else {
                 offset = bk_log_offset_for_timestamp(log, ts, &found_ts);

@@ -267,9 +267,11 @@ bk_result bk_handle_describe_cluster(bk_req *req, const kw_describe_cluster_requ
     if (rq->include_cluster_authorized_operations)
         resp->cluster_authorized_operations = BK_CLUSTER_AUTHORIZED_OPS;
     if (req->version >= 1 && rq->endpoint_type != 1) {
-        resp->error_code = KW_KAFKA_INVALID_REQUEST;
+        /* a broker, not a controller: Kafka's answer to the controllers endpoint type (2) */
+        resp->error_code = rq->endpoint_type == 2 ? KW_KAFKA_MISMATCHED_ENDPOINT_TYPE
+                                                  : KW_KAFKA_UNSUPPORTED_ENDPOINT_TYPE;
         resp->error_message = bk_cstr("Only the brokers endpoint type is served.");
-        resp->endpoint_type = rq->endpoint_type;
+        resp->controller_id = -1;
         return BK_RESPOND;
     }
     kw_describe_cluster_response_describe_cluster_broker *broker =
