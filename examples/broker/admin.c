@@ -82,16 +82,17 @@ bk_result bk_handle_create_topics(bk_req *req, const kw_create_topics_request *r
     for (int32_t i = 0; kw_create_topics_request_creatable_topic_next(&it, &ct); i++)
         names[i] = ct.name;
     kw_array_iter_init(&it, &rq->topics);
+    int32_t nresults = 0;
     for (int32_t i = 0; kw_create_topics_request_creatable_topic_next(&it, &ct); i++) {
-        kw_create_topics_response_creatable_topic_result *r = &results[i];
+        /* a name listed twice: one INVALID_REQUEST result for it, nothing created (as Kafka) */
+        bk_repeat repeat = bk_name_repeat(names, n, i);
+        if (repeat == BK_LATER_COPY)
+            continue;
+        kw_create_topics_response_creatable_topic_result *r = &results[nresults++];
         kw_create_topics_response_creatable_topic_result_init(r);
         r->name = ct.name;
         r->configs = kw_array_of(NULL, 0); /* empty, not null, for a topic not created (as Kafka) */
-        bool dup = false;
-        for (int32_t j = 0; j < n && !dup; j++)
-            dup = j != i && names[j].len == ct.name.len &&
-                  (ct.name.len == 0 || memcmp(names[j].ptr, ct.name.ptr, ct.name.len) == 0);
-        if (dup) {
+        if (repeat == BK_FIRST_COPY) {
             r->error_code = KW_KAFKA_INVALID_REQUEST;
             r->error_message = bk_cstr("Create topics request from client contains a duplicate topic.");
             continue;
@@ -192,7 +193,7 @@ bk_result bk_handle_create_topics(bk_req *req, const kw_create_topics_request *r
             r->configs = kw_array_of(cs, (int32_t)NCONFIGS);
         }
     }
-    resp->topics = kw_array_of(results, n);
+    resp->topics = kw_array_of(results, nresults);
     return BK_RESPOND;
 }
 
@@ -207,16 +208,40 @@ bk_result bk_handle_delete_topics(bk_req *req, const kw_delete_topics_request *r
         BK_ALLOC(req, kw_delete_topics_response_deletable_topic_result, n);
     if (!results && n)
         return BK_CLOSE;
+    kw_slice *names = BK_ALLOC(req, kw_slice, n);
+    if (!names && n)
+        return BK_CLOSE;
     kw_array_iter it;
     kw_array_iter_init(&it, req->version >= 6 ? &rq->topics : &rq->topic_names);
     for (int32_t i = 0; i < n; i++) {
-        kw_delete_topics_response_deletable_topic_result *r = &results[i];
+        kw_delete_topics_request_delete_topic_state ts;
+        if (req->version >= 6 ? !kw_delete_topics_request_delete_topic_state_next(&it, &ts)
+                              : !kw_array_next_string(&it, &names[i]))
+            break;
+        if (req->version >= 6)
+            names[i] = ts.name;
+    }
+    kw_array_iter_init(&it, req->version >= 6 ? &rq->topics : &rq->topic_names);
+    int32_t nresults = 0;
+    for (int32_t i = 0; i < n; i++) {
+        kw_delete_topics_request_delete_topic_state ts;
+        kw_slice by_name;
+        if (req->version >= 6 ? !kw_delete_topics_request_delete_topic_state_next(&it, &ts)
+                              : !kw_array_next_string(&it, &by_name))
+            break;
+        /* a name listed twice: one INVALID_REQUEST result for it, nothing deleted (as Kafka) */
+        bk_repeat repeat = bk_name_repeat(names, n, i);
+        if (repeat == BK_LATER_COPY)
+            continue;
+        kw_delete_topics_response_deletable_topic_result *r = &results[nresults++];
+        r->name = names[i];
+        if (repeat == BK_FIRST_COPY) {
+            r->error_code = KW_KAFKA_INVALID_REQUEST;
+            r->error_message = bk_cstr("Duplicate topic name.");
+            continue;
+        }
         bk_topic *t = NULL;
         if (req->version >= 6) {
-            kw_delete_topics_request_delete_topic_state ts;
-            if (!kw_delete_topics_request_delete_topic_state_next(&it, &ts))
-                break;
-            r->name = ts.name;
             r->topic_id = ts.topic_id;
             if (ts.name.ptr && !bk_uuid_is_zero(&ts.topic_id)) {
                 r->error_code = KW_KAFKA_INVALID_REQUEST;
@@ -241,11 +266,7 @@ bk_result bk_handle_delete_topics(bk_req *req, const kw_delete_topics_request *r
                 r->name = (kw_slice){(const uint8_t *)name, t->name_len};
             }
         } else {
-            kw_slice name;
-            if (!kw_array_next_string(&it, &name))
-                break;
-            r->name = name;
-            t = bk_topic_find(br, name);
+            t = bk_topic_find(br, by_name);
             if (!t) {
                 r->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
@@ -254,7 +275,7 @@ bk_result bk_handle_delete_topics(bk_req *req, const kw_delete_topics_request *r
         r->topic_id = t->id;
         r->error_code = (int16_t)bk_topic_delete(br, t);
     }
-    resp->responses = kw_array_of(results, n);
+    resp->responses = kw_array_of(results, nresults);
     return BK_RESPOND;
 }
 
@@ -269,12 +290,28 @@ bk_result bk_handle_create_partitions(bk_req *req, const kw_create_partitions_re
         BK_ALLOC(req, kw_create_partitions_response_create_partitions_topic_result, n);
     if (!results && n)
         return BK_CLOSE;
+    kw_slice *names = BK_ALLOC(req, kw_slice, n);
+    if (!names && n)
+        return BK_CLOSE;
     kw_array_iter it;
     kw_create_partitions_request_create_partitions_topic ct;
     kw_array_iter_init(&it, &rq->topics);
+    for (int32_t i = 0; kw_create_partitions_request_create_partitions_topic_next(&it, &ct); i++)
+        names[i] = ct.name;
+    kw_array_iter_init(&it, &rq->topics);
+    int32_t nresults = 0;
     for (int32_t i = 0; kw_create_partitions_request_create_partitions_topic_next(&it, &ct); i++) {
-        kw_create_partitions_response_create_partitions_topic_result *r = &results[i];
+        /* a name listed twice: one INVALID_REQUEST result for it, nothing changed (as Kafka) */
+        bk_repeat repeat = bk_name_repeat(names, n, i);
+        if (repeat == BK_LATER_COPY)
+            continue;
+        kw_create_partitions_response_create_partitions_topic_result *r = &results[nresults++];
         r->name = ct.name;
+        if (repeat == BK_FIRST_COPY) {
+            r->error_code = KW_KAFKA_INVALID_REQUEST;
+            r->error_message = bk_cstr("Duplicate topic name.");
+            continue;
+        }
         bk_topic *t = bk_topic_find(br, ct.name);
         if (!t) {
             r->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
@@ -290,7 +327,7 @@ bk_result bk_handle_create_partitions(bk_req *req, const kw_create_partitions_re
         r->error_code = (int16_t)bk_topic_add_partitions(br, t, ct.count, rq->validate_only, &msg);
         r->error_message = msg ? bk_cstr(msg) : (kw_slice){NULL, 0};
     }
-    resp->results = kw_array_of(results, n);
+    resp->results = kw_array_of(results, nresults);
     return BK_RESPOND;
 }
 

@@ -184,6 +184,23 @@ bool bk_slice_eqs(kw_slice a, const char *s)
     return a.ptr && a.len == len && (len == 0 || memcmp(a.ptr, s, len) == 0);
 }
 
+bk_repeat bk_name_repeat(const kw_slice *names, int32_t n, int32_t i)
+{
+    const kw_slice s = names[i];
+    if (!s.ptr)
+        return BK_UNIQUE;
+    bool copies = false;
+    for (int32_t j = 0; j < n; j++) {
+        if (j == i || !names[j].ptr || names[j].len != s.len ||
+            (s.len && memcmp(names[j].ptr, s.ptr, s.len) != 0))
+            continue;
+        if (j < i)
+            return BK_LATER_COPY;
+        copies = true;
+    }
+    return copies ? BK_FIRST_COPY : BK_UNIQUE;
+}
+
 kw_slice bk_cstr(const char *s)
 {
     kw_slice r = {(const uint8_t *)s, s ? strlen(s) : 0};

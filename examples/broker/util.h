@@ -61,6 +61,9 @@ bool bk_uuid_parse(const char *text, kw_uuid *out);
 /** A legal topic name: 1..249 of [a-zA-Z0-9._-], not "." or "..". */
 bool bk_topic_name_valid(kw_slice name);
 bool bk_slice_eqs(kw_slice a, const char *s);
+/** names[i] among names[0..n): BK_UNIQUE, the first of several copies, or a later copy (null never repeats). */
+typedef enum bk_repeat { BK_UNIQUE, BK_FIRST_COPY, BK_LATER_COPY } bk_repeat;
+bk_repeat bk_name_repeat(const kw_slice *names, int32_t n, int32_t i);
 kw_slice bk_cstr(const char *s);
 char *bk_strndup(const uint8_t *p, size_t n);
 void bk_log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
