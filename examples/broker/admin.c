@@ -208,69 +208,57 @@ bk_result bk_handle_delete_topics(bk_req *req, const kw_delete_topics_request *r
         BK_ALLOC(req, kw_delete_topics_response_deletable_topic_result, n);
     if (!results && n)
         return BK_CLOSE;
+    /* the topics as v6 names them (name or id); older versions name them all */
+    kw_delete_topics_request_delete_topic_state *states =
+        BK_ALLOC(req, kw_delete_topics_request_delete_topic_state, n);
     kw_slice *names = BK_ALLOC(req, kw_slice, n);
-    if (!names && n)
+    if ((!states || !names) && n)
         return BK_CLOSE;
     kw_array_iter it;
     kw_array_iter_init(&it, req->version >= 6 ? &rq->topics : &rq->topic_names);
     for (int32_t i = 0; i < n; i++) {
-        kw_delete_topics_request_delete_topic_state ts;
-        if (req->version >= 6 ? !kw_delete_topics_request_delete_topic_state_next(&it, &ts)
-                              : !kw_array_next_string(&it, &names[i]))
-            break;
-        if (req->version >= 6)
-            names[i] = ts.name;
+        if (req->version >= 6 ? !kw_delete_topics_request_delete_topic_state_next(&it, &states[i])
+                              : !kw_array_next_string(&it, &states[i].name))
+            return BK_CLOSE; /* the decode counted n of them */
+        names[i] = states[i].name;
     }
-    kw_array_iter_init(&it, req->version >= 6 ? &rq->topics : &rq->topic_names);
     int32_t nresults = 0;
     for (int32_t i = 0; i < n; i++) {
-        kw_delete_topics_request_delete_topic_state ts;
-        kw_slice by_name;
-        if (req->version >= 6 ? !kw_delete_topics_request_delete_topic_state_next(&it, &ts)
-                              : !kw_array_next_string(&it, &by_name))
-            break;
+        const kw_delete_topics_request_delete_topic_state *ts = &states[i];
         /* a name listed twice: one INVALID_REQUEST result for it, nothing deleted (as Kafka) */
         bk_repeat repeat = bk_name_repeat(names, n, i);
         if (repeat == BK_LATER_COPY)
             continue;
         kw_delete_topics_response_deletable_topic_result *r = &results[nresults++];
-        r->name = names[i];
+        r->name = ts->name;
+        r->topic_id = ts->topic_id;
         if (repeat == BK_FIRST_COPY) {
             r->error_code = KW_KAFKA_INVALID_REQUEST;
             r->error_message = bk_cstr("Duplicate topic name.");
             continue;
         }
-        bk_topic *t = NULL;
-        if (req->version >= 6) {
-            r->topic_id = ts.topic_id;
-            if (ts.name.ptr && !bk_uuid_is_zero(&ts.topic_id)) {
-                r->error_code = KW_KAFKA_INVALID_REQUEST;
-                continue;
-            }
-            if (ts.name.ptr) {
-                t = bk_topic_find(br, ts.name);
-                if (!t) {
-                    r->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
-                    continue;
-                }
-            } else {
-                t = bk_topic_find_id(br, &ts.topic_id);
-                if (!t) {
-                    r->error_code = KW_KAFKA_UNKNOWN_TOPIC_ID;
-                    continue;
-                }
-                char *name = bk_scratch_alloc(&req->scratch, t->name_len + 1);
-                if (!name)
-                    return BK_CLOSE;
-                memcpy(name, t->name, t->name_len + 1);
-                r->name = (kw_slice){(const uint8_t *)name, t->name_len};
-            }
-        } else {
-            t = bk_topic_find(br, by_name);
+        if (ts->name.ptr && !bk_uuid_is_zero(&ts->topic_id)) {
+            r->error_code = KW_KAFKA_INVALID_REQUEST;
+            continue;
+        }
+        bk_topic *t;
+        if (ts->name.ptr) {
+            t = bk_topic_find(br, ts->name);
             if (!t) {
                 r->error_code = KW_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
+        } else {
+            t = bk_topic_find_id(br, &ts->topic_id);
+            if (!t) {
+                r->error_code = KW_KAFKA_UNKNOWN_TOPIC_ID;
+                continue;
+            }
+            char *name = bk_scratch_alloc(&req->scratch, t->name_len + 1);
+            if (!name)
+                return BK_CLOSE;
+            memcpy(name, t->name, t->name_len + 1);
+            r->name = (kw_slice){(const uint8_t *)name, t->name_len};
         }
         r->topic_id = t->id;
         r->error_code = (int16_t)bk_topic_delete(br, t);
