@@ -514,10 +514,16 @@ def emit_struct_init(c, msg, st, is_root):
                 present = f.default != "null" and f.tag is None
                 c(f"    o->has_{f.name} = {'true' if present else 'false'};")
             continue
-        if f.type == "uuid" and not f.is_array:
-            continue
-        stmt = init_stmt(f, m)
-        if stmt and not stmt.endswith(("= 0;", "= false;", "kw_array_of(NULL, 0);")):
+        # the memset wrote zero: only a non-zero default needs a statement
+        if f.is_array:
+            stmt = init_stmt(f, m) if f.default == "null" else None
+        elif f.type in ("string", "bytes", "records"):
+            stmt = init_stmt(f, m)
+        elif f.type == "uuid":
+            stmt = None
+        else:
+            stmt = default_stmt(f, m)
+        if stmt:
             c(f"    {stmt}")
     if msg.flexible is not None:
         c("    o->tagged_fields = kw_no_tagged_fields_();")
