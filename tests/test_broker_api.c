@@ -105,7 +105,7 @@ Test(broker_api, api_versions)
                 cr_assert_eq(k.max_version, 11, "Produce up to v11 (v13's topic ids not served)");
             found++;
         }
-        cr_assert_eq(found, 22, "22 APIs advertised, got %d", found);
+        cr_assert_eq(found, 25, "25 APIs advertised, got %d", found);
         bh_resp_free(&r);
     }
     /* KIP-511: a version the broker does not know gets error 35 in a v0 body */

@@ -64,7 +64,10 @@ bk_result bk_dispatch(bk_req *req);
     X(KW_API_CREATE_PARTITIONS, 3, create_partitions)                 /* admin.c */       \
     X(KW_API_DELETE_GROUPS, 2, delete_groups)                         /* group_api.c */   \
     X(KW_API_DESCRIBE_CLUSTER, 1, describe_cluster)                   /* metadata.c */    \
-    X(KW_API_DESCRIBE_TOPIC_PARTITIONS, 0, describe_topic_partitions) /* metadata.c */
+    X(KW_API_DESCRIBE_TOPIC_PARTITIONS, 0, describe_topic_partitions) /* metadata.c */    \
+    X(KW_API_DELETE_RECORDS, 2, delete_records)                       /* delete_records.c */ \
+    X(KW_API_CONSUMER_GROUP_HEARTBEAT, 1, consumer_group_heartbeat)   /* consumer_groups.c */ \
+    X(KW_API_CONSUMER_GROUP_DESCRIBE, 1, consumer_group_describe)     /* consumer_groups.c */
 
 #define BK_DECLARE_HANDLER(key, max_version, name)                                        \
     bk_result bk_handle_##name(bk_req *req, const kw_##name##_request *rq,                \

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consumer_groups.h"
 #include "dispatch.h"
 #include "groups.h"
 #include "loop.h"
@@ -247,6 +248,12 @@ bk_result bk_handle_join_group(bk_req *req, const kw_join_group_request *rq,
         return join_reply(req, resp, NULL, NULL, KW_KAFKA_COORDINATOR_NOT_AVAILABLE, rq->member_id);
     if (g->state == BK_GROUP_DEAD)
         return join_reply(req, resp, NULL, NULL, KW_KAFKA_COORDINATOR_NOT_AVAILABLE, rq->member_id);
+    if (g->consumer && g->consumer->nmembers) /* classic members in a consumer group: not served */
+        return join_reply(req, resp, NULL, NULL, KW_KAFKA_INCONSISTENT_GROUP_PROTOCOL, rq->member_id);
+    if (g->consumer) { /* an empty consumer group becomes a classic one, as Kafka converts it */
+        bk_cgroup_free(g->consumer);
+        g->consumer = NULL;
+    }
     if (!protocols_compatible(g, rq))
         return join_reply(req, resp, NULL, NULL, KW_KAFKA_INCONSISTENT_GROUP_PROTOCOL, rq->member_id);
 
@@ -531,9 +538,8 @@ bk_result bk_handle_leave_group(bk_req *req, const kw_leave_group_request *rq,
 
 /* ---- ListGroups, DescribeGroups, DeleteGroups --------------------------------------------------- */
 
-static bool state_matches(kw_slice filter, bk_group_state s)
+static bool state_matches(kw_slice filter, const char *name)
 {
-    const char *name = bk_group_state_name(s);
     size_t n = strlen(name);
     if (filter.len != n)
         return false;
@@ -562,13 +568,15 @@ bk_result bk_handle_list_groups(bk_req *req, const kw_list_groups_request *rq,
         bk_group *g = br->groups[i];
         if (g->state == BK_GROUP_DEAD)
             continue;
+        const char *state = g->consumer ? bk_cgroup_state_name(g->consumer) : bk_group_state_name(g->state);
+        const char *type = g->consumer ? "consumer" : "classic";
         if (kw_array_len(&rq->states_filter) > 0) {
             bool ok = false;
             kw_array_iter it;
             kw_slice s;
             kw_array_iter_init(&it, &rq->states_filter);
             while (!ok && kw_array_next_string(&it, &s))
-                ok = state_matches(s, g->state);
+                ok = state_matches(s, state);
             if (!ok)
                 continue;
         }
@@ -578,14 +586,14 @@ bk_result bk_handle_list_groups(bk_req *req, const kw_list_groups_request *rq,
             kw_slice s;
             kw_array_iter_init(&it, &rq->types_filter);
             while (!ok && kw_array_next_string(&it, &s))
-                ok = s.len == 7 && strncasecmp((const char *)s.ptr, "classic", 7) == 0;
+                ok = s.len == strlen(type) && strncasecmp((const char *)s.ptr, type, s.len) == 0;
             if (!ok)
                 continue;
         }
         gs[n].group_id = bk_cstr(g->id);
-        gs[n].protocol_type = bk_cstr(g->protocol_type ? g->protocol_type : "");
-        gs[n].group_state = bk_cstr(bk_group_state_name(g->state));
-        gs[n].group_type = bk_cstr("classic");
+        gs[n].protocol_type = bk_cstr(g->consumer ? "consumer" : g->protocol_type ? g->protocol_type : "");
+        gs[n].group_state = bk_cstr(state);
+        gs[n].group_type = bk_cstr(type);
         n++;
     }
     resp->groups = kw_array_of(gs, n);
@@ -619,6 +627,18 @@ bk_result bk_handle_describe_groups(bk_req *req, const kw_describe_groups_reques
             d->group_state = bk_cstr("Dead");
             if (req->version >= 6)
                 d->error_code = KW_KAFKA_GROUP_ID_NOT_FOUND;
+            continue;
+        }
+        if (g->consumer) { /* as Kafka: DescribeGroups describes classic groups only */
+            d->group_state = bk_cstr("Dead");
+            if (req->version >= 6) {
+                d->error_code = KW_KAFKA_GROUP_ID_NOT_FOUND;
+                char *msg = bk_scratch_alloc(&req->scratch, id.len + 40);
+                if (!msg)
+                    return BK_CLOSE;
+                snprintf(msg, id.len + 40, "Group %.*s is not a classic group.", (int)id.len, (const char *)id.ptr);
+                d->error_message = bk_cstr(msg);
+            }
             continue;
         }
         d->group_state = bk_cstr(bk_group_state_name(g->state));
@@ -665,7 +685,7 @@ bk_result bk_handle_delete_groups(bk_req *req, const kw_delete_groups_request *r
             rs[i].error_code = KW_KAFKA_INVALID_GROUP_ID;
         else if (!g)
             rs[i].error_code = KW_KAFKA_GROUP_ID_NOT_FOUND;
-        else if (g->state != BK_GROUP_EMPTY || g->nmembers)
+        else if (g->state != BK_GROUP_EMPTY || g->nmembers || (g->consumer && g->consumer->nmembers))
             rs[i].error_code = KW_KAFKA_NON_EMPTY_GROUP;
         else if (bk_offsets_delete_group(br, g) != 0)
             rs[i].error_code = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consumer_groups.h"
 #include "groups.h"
 #include "loop.h"
 #include "topics.h"
@@ -76,6 +77,7 @@ void bk_group_free(bk_group *g)
         free(g->offsets[i].metadata);
     }
     free(g->offsets);
+    bk_cgroup_free(g->consumer);
     free(g->id);
     free(g->protocol_type);
     free(g->protocol_name);
@@ -384,6 +386,8 @@ void bk_groups_tick(bk_broker *br)
 {
     for (size_t gi = br->ngroups; gi-- > 0;) {
         bk_group *g = br->groups[gi];
+        if (g->consumer)
+            bk_cgroup_tick(br, g);
         for (size_t i = g->npending; i-- > 0;) {
             if (br->now >= g->pending[i].deadline) {
                 free(g->pending[i].member_id);
@@ -414,7 +418,8 @@ void bk_groups_tick(bk_broker *br)
                     bk_group_remove_member(br, g, g->members[i]);
             bk_group_prepare_rebalance(br, g);
         }
-        if (g->state == BK_GROUP_EMPTY && g->nmembers == 0 && g->noffsets == 0 && g->npending == 0)
+        if (g->state == BK_GROUP_EMPTY && g->nmembers == 0 && g->noffsets == 0 && g->npending == 0 &&
+            (!g->consumer || g->consumer->nmembers == 0))
             bk_group_remove(br, g);
     }
 }

@@ -71,6 +71,7 @@ typedef struct bk_group {
     bool new_member_added;
     bk_offset_entry *offsets;
     size_t noffsets, capoffsets;
+    struct bk_cgroup *consumer; /* set: a KIP-848 consumer group (consumer_groups.h) */
 } bk_group;
 
 bk_group *bk_group_find(bk_broker *br, kw_slice id);

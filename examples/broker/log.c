@@ -338,6 +338,28 @@ static int log_push_segment(bk_log *log, const bk_segment *s)
     return 0;
 }
 
+/* The log start offset DeleteRecords moved the log to (BK_LOG_START_FILE), or -1. */
+static int64_t start_checkpoint_read(const bk_log *log)
+{
+    char path[BK_PATH_MAX + 64], text[32];
+    snprintf(path, sizeof path, "%s/%s", log->dir, BK_LOG_START_FILE);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    text[n] = 0;
+    int64_t v = 0;
+    for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++) {
+        if (v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (text[i] - '0');
+    }
+    return v;
+}
+
 int bk_log_open(bk_log *log, const char *dir, const bk_config *cfg, bool create)
 {
     memset(log, 0, sizeof *log);
@@ -414,6 +436,9 @@ int bk_log_open(bk_log *log, const char *dir, const bk_config *cfg, bool create)
     if (log->segs[0].nidx)
         log->start = log->segs[0].idx[0].offset;
     log->end = active->next;
+    int64_t deleted = start_checkpoint_read(log);
+    if (deleted > log->start)
+        log->start = deleted < log->end ? deleted : log->end;
     return 0;
 fail:;
     int saved = errno;
@@ -550,10 +575,48 @@ int bk_log_apply_retention(bk_log *log, int64_t older_than_ts, int64_t max_bytes
     }
     memmove(log->segs, log->segs + drop, (log->nsegs - drop) * sizeof *log->segs);
     log->nsegs -= drop;
-    log->start = log->segs[0].nidx ? log->segs[0].idx[0].offset : log->segs[0].base;
+    int64_t start = log->segs[0].nidx ? log->segs[0].idx[0].offset : log->segs[0].base;
+    if (start > log->start) /* DeleteRecords may have moved it further */
+        log->start = start;
     if (log->start > log->end)
         log->start = log->end;
     return (int)drop;
+}
+
+/* ---- DeleteRecords ---------------------------------------------------------------------- */
+
+int bk_log_delete_records(bk_log *log, int64_t offset)
+{
+    if (offset < 0 || offset > log->end) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (offset <= log->start)
+        return 0;
+    char path[BK_PATH_MAX + 64], text[32];
+    snprintf(path, sizeof path, "%s/%s", log->dir, BK_LOG_START_FILE);
+    int n = snprintf(text, sizeof text, "%" PRId64 "\n", offset);
+    if (bk_write_file_atomic(path, text, (size_t)n, log->cfg && log->cfg->fsync != BK_FSYNC_NEVER) != 0)
+        return -1;
+    log->start = offset;
+    /* whole segments below it go (never the active one) */
+    size_t drop = 0;
+    while (drop + 1 < log->nsegs && log->segs[drop].next <= offset)
+        drop++;
+    for (size_t i = 0; i < drop; i++) {
+        bk_segment *s = &log->segs[i];
+        int64_t base = s->base;
+        seg_close(s);
+        seg_path(path, sizeof path, log->dir, base, ".log");
+        unlink(path); /* a response still sending holds its own fd */
+        seg_path(path, sizeof path, log->dir, base, ".index");
+        unlink(path);
+    }
+    if (drop) {
+        memmove(log->segs, log->segs + drop, (log->nsegs - drop) * sizeof *log->segs);
+        log->nsegs -= drop;
+    }
+    return 0;
 }
 
 /* ---- reads ----------------------------------------------------------------------------- */

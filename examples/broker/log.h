@@ -85,6 +85,15 @@ int bk_log_for_each_batch(bk_log *log, int (*fn)(void *ctx, const kw_record_batc
  */
 int bk_log_apply_retention(bk_log *log, int64_t older_than_ts, int64_t max_bytes);
 
+/** The file in a partition's directory that keeps the log start offset DeleteRecords set. */
+#define BK_LOG_START_FILE "log-start-offset"
+/**
+ * DeleteRecords: moves the log start offset up to offset (at most the log end offset),
+ * persisted in BK_LOG_START_FILE before it is answered; whole segments below it go.
+ * Reads and ListOffsets below it are then out of range. 0 or -1 (errno).
+ */
+int bk_log_delete_records(bk_log *log, int64_t offset);
+
 /** Idempotence: the state of producer_id in this log, or NULL. */
 bk_producer *bk_log_producer(bk_log *log, int64_t producer_id, bool create);
 

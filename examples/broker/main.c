@@ -33,6 +33,9 @@ static void usage(FILE *to)
             "  --no-down-conversion      do not convert legacy message sets: Produce v0-v2\n"
             "                            and Fetch v0-v3 are then not served (as Kafka 4)\n"
             "  --group-initial-rebalance-delay-ms N  (default 3000, as Kafka)\n"
+            "  --consumer-session-timeout-ms N  KIP-848 consumer group members that do not\n"
+            "                            heartbeat for N ms are removed (default 45000)\n"
+            "  --consumer-heartbeat-interval-ms N  (default 5000)\n"
             "  --idle-timeout-ms N       close idle connections (default 600000)\n"
             "  --request-timeout-ms N    close a connection whose request does not arrive\n"
             "                            whole within N ms (default 30000)\n"
@@ -50,8 +53,9 @@ static void usage(FILE *to)
             "A server.properties file gives log.dirs (the first directory), the port (and\n"
             "host, when set) of the first of listeners, advertised.listeners, num.partitions,\n"
             "node.id, auto.create.topics.enable, log.segment.bytes,\n"
-            "socket.request.max.bytes, queued.max.request.bytes and\n"
-            "group.initial.rebalance.delay.ms.\n"
+            "socket.request.max.bytes, queued.max.request.bytes,\n"
+            "group.initial.rebalance.delay.ms, group.consumer.session.timeout.ms and\n"
+            "group.consumer.heartbeat.interval.ms.\n"
             "\n"
             "Prints 'kwire-broker: listening on HOST:PORT' on standard output once ready;\n"
             "logs go to standard error. SIGTERM or SIGINT syncs the logs and exits 0.\n",
@@ -164,6 +168,11 @@ static int load_properties(const char *path, bk_config *cfg)
         } else if (!strcmp(key, "group.initial.rebalance.delay.ms") &&
                    parse_long(value, 0, INT32_MAX, &v)) {
             cfg->group_initial_rebalance_delay_ms = v;
+        } else if (!strcmp(key, "group.consumer.session.timeout.ms") && parse_long(value, 1, INT32_MAX, &v)) {
+            cfg->consumer_session_timeout_ms = (int32_t)v;
+        } else if (!strcmp(key, "group.consumer.heartbeat.interval.ms") &&
+                   parse_long(value, 1, INT32_MAX, &v)) {
+            cfg->consumer_heartbeat_interval_ms = (int32_t)v;
         } else if (!strcmp(key, "queued.max.request.bytes") && parse_long(value, -1, LLONG_MAX, &v) &&
                    v != 0) {
             cfg->queued_max_request_bytes = v < 0 ? SIZE_MAX : (size_t)v;
@@ -182,7 +191,7 @@ int main(int argc, char **argv)
     enum {
         OPT_LISTEN = 256, OPT_ADVERTISE, OPT_DATA_DIR, OPT_MAX_FRAME, OPT_FSYNC, OPT_PARTITIONS,
         OPT_SEGMENT, OPT_NO_AUTO, OPT_NO_DOWNCONV, OPT_DELAY, OPT_IDLE, OPT_REQ_TIMEOUT, OPT_MAX_CONN, OPT_MAX_PARTS,
-        OPT_QUEUED_MAX, OPT_MAX_CREATE,
+        OPT_QUEUED_MAX, OPT_MAX_CREATE, OPT_CONSUMER_SESSION, OPT_CONSUMER_HEARTBEAT,
     };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -201,6 +210,8 @@ int main(int argc, char **argv)
         {"max-partitions", required_argument, NULL, OPT_MAX_PARTS},
         {"queued-max-request-bytes", required_argument, NULL, OPT_QUEUED_MAX},
         {"max-partitions-per-request", required_argument, NULL, OPT_MAX_CREATE},
+        {"consumer-session-timeout-ms", required_argument, NULL, OPT_CONSUMER_SESSION},
+        {"consumer-heartbeat-interval-ms", required_argument, NULL, OPT_CONSUMER_HEARTBEAT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -256,6 +267,14 @@ int main(int argc, char **argv)
         case OPT_DELAY:
             ok = parse_long(optarg, 0, INT32_MAX, &v);
             cfg.group_initial_rebalance_delay_ms = ok ? v : 0;
+            break;
+        case OPT_CONSUMER_SESSION:
+            ok = parse_long(optarg, 1, INT32_MAX, &v);
+            cfg.consumer_session_timeout_ms = ok ? (int32_t)v : 0;
+            break;
+        case OPT_CONSUMER_HEARTBEAT:
+            ok = parse_long(optarg, 1, INT32_MAX, &v);
+            cfg.consumer_heartbeat_interval_ms = ok ? (int32_t)v : 0;
             break;
         case OPT_IDLE:
             ok = parse_long(optarg, 1, INT32_MAX, &v);

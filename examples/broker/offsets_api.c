@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consumer_groups.h"
 #include "dispatch.h"
 #include "groups.h"
 #include "offsets.h"
@@ -32,6 +33,8 @@ bk_result bk_handle_offset_commit(bk_req *req, const kw_offset_commit_request *r
             group_error = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
     } else if (g->state == BK_GROUP_DEAD) {
         group_error = KW_KAFKA_COORDINATOR_NOT_AVAILABLE;
+    } else if (g->consumer) {
+        group_error = bk_cgroup_validate_commit(br, g, rq->member_id, generation, req->version);
     } else if (generation < 0 && g->state == BK_GROUP_EMPTY) {
         /* a simple consumer's commit */
     } else if (g->state == BK_GROUP_COMPLETING_REBALANCE) {
@@ -261,6 +264,15 @@ bk_result bk_handle_offset_fetch(bk_req *req, const kw_offset_fetch_request *rq,
         kw_array_iter_init(&it, &rq->groups);
         for (int32_t k = 0; kw_offset_fetch_request_offset_fetch_request_group_next(&it, &rg); k++) {
             bk_group *g = bk_group_find(br, rg.group_id);
+            gs[k].group_id = rg.group_id;
+            if (g && g->consumer && req->version >= 9) {
+                int16_t e = bk_cgroup_validate_fetch(g, rg.member_id, rg.member_epoch);
+                if (e != KW_KAFKA_NONE) {
+                    gs[k].error_code = e;
+                    gs[k].topics = kw_array_of(NULL, 0);
+                    continue;
+                }
+            }
             fetched_topic *ft;
             int32_t n;
             if (fetch_group_offsets(req, g, &rg.topics, true, &ft, &n) != 0)

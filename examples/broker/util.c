@@ -37,6 +37,8 @@ void bk_config_default(bk_config *cfg)
     cfg->group_min_session_timeout_ms = 6000;
     cfg->group_max_session_timeout_ms = 1800000;
     cfg->group_max_size = 1000;
+    cfg->consumer_session_timeout_ms = 45000;
+    cfg->consumer_heartbeat_interval_ms = 5000;
     cfg->conn_buffer_bytes = 64 * 1024;
     cfg->queued_max_request_bytes = (size_t)128 << 20;
     cfg->max_decompressed_bytes = (size_t)64 << 20;

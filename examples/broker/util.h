@@ -40,6 +40,8 @@ typedef struct bk_config {
     int32_t group_min_session_timeout_ms;
     int32_t group_max_session_timeout_ms;
     int32_t group_max_size;
+    int32_t consumer_session_timeout_ms;   /* group.consumer.session.timeout.ms */
+    int32_t consumer_heartbeat_interval_ms; /* group.consumer.heartbeat.interval.ms */
     size_t conn_buffer_bytes; /* read size and first buffer of a connection */
     size_t queued_max_request_bytes; /* all connections' request buffers beyond the first
                                         conn_buffer_bytes each (queued.max.request.bytes) */
