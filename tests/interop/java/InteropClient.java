@@ -10,16 +10,19 @@
 //    headers) with idempotent producers (acks=all), one per codec: none, gzip,
 //    snappy, lz4, zstd, each a fifth of the messages, in turn; every send must
 //    succeed, and its (partition, offset) is remembered.
-// 3. A classic-protocol group of two members: A consumes alone, B joins
+// 3. A group of two members, once with group.protocol=classic and once with
+//    group.protocol=consumer (KIP-848: ConsumerGroupHeartbeat, the broker
+//    assigns): A consumes alone, B joins
 //    after A read a third of each partition, leaves after two thirds, A reads
 //    the rest. A commits asynchronously after each poll, B synchronously; both commit
 //    synchronously when partitions are revoked. Every message exactly once,
 //    intact, in order per partition, where its send said; A's assignment
 //    must go from all partitions to fewer and back to all, B must get some.
 // 4. Admin: listOffsets (latest), listConsumerGroupOffsets (committed ==
-//    end offset == messages, per partition), listConsumerGroups,
-//    describeConsumerGroups (one member while A is in it), then
-//    deleteConsumerGroups after A closed, deleteTopics.
+//    end offset == messages, per partition), listConsumerGroups (of the
+//    group's type), describeConsumerGroups (one member while A is in it),
+//    then deleteConsumerGroups after A closed; after both protocols,
+//    deleteTopics.
 // Every wait is bounded. Last line: "java: N passed, M failed"; exit 1 on failure.
 import java.time.Duration;
 import java.util.*;
@@ -92,6 +95,16 @@ public class InteropClient {
     static final List<String> reports = new ArrayList<>();
 
     static void report(String s) { if (reports.size() < 20) reports.add(s); }
+
+    /* Forgets what the consumers of the previous round saw. */
+    static synchronized void resetSeen() {
+        seen = new int[count];
+        where = new long[count][];
+        corrupt = 0;
+        unique = 0;
+        perPartition.clear();
+        reports.clear();
+    }
 
     static synchronized void add(ConsumerRecord<byte[], byte[]> r) {
         String k = r.key() == null ? "" : new String(r.key(), StandardCharsets.US_ASCII);
@@ -234,17 +247,19 @@ public class InteropClient {
         }
     }
 
-    static KafkaConsumer<byte[], byte[]> consumer(String group, String name) {
+    static KafkaConsumer<byte[], byte[]> consumer(String group, String name, String protocol) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, name);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "200");
-        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
-        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
+        if (protocol.equals("classic")) { // the broker sets these for the consumer protocol
+            p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
+            p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
+        }
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
@@ -256,7 +271,7 @@ public class InteropClient {
         final AtomicInteger commitFailures = new AtomicInteger();
         volatile int records;
 
-        Member(String group, String name) { this.name = name; c = consumer(group, name); }
+        Member(String group, String name, String protocol) { this.name = name; c = consumer(group, name, protocol); }
 
         public void onPartitionsRevoked(Collection<TopicPartition> parts) {
             if (parts.isEmpty()) return;
@@ -264,13 +279,17 @@ public class InteropClient {
             catch (Exception e) { commitFailures.incrementAndGet(); log(name + ": commit on revocation failed: " + e); }
         }
 
+        /* the whole assignment after a change (the consumer protocol's callbacks name only what changed) */
         public void onPartitionsAssigned(Collection<TopicPartition> parts) {
-            assignmentSizes.add(parts.size());
-            log(name + ": assigned " + parts);
+            int n = c.assignment().size();
+            if (n > 0 && (assignmentSizes.isEmpty() || assignmentSizes.get(assignmentSizes.size() - 1) != n))
+                assignmentSizes.add(n);
+            if (!parts.isEmpty()) log(name + ": assigned " + parts + ", now " + c.assignment());
         }
 
         void poll(boolean async) {
             ConsumerRecords<byte[], byte[]> rs = c.poll(Duration.ofMillis(200));
+            onPartitionsAssigned(List.of()); // a revocation alone calls no assigned callback
             for (ConsumerRecord<byte[], byte[]> r : rs) add(r);
             records += rs.count();
             if (rs.isEmpty()) return;
@@ -285,10 +304,13 @@ public class InteropClient {
         }
     }
 
-    static void consumeAndAdmin(Admin admin) throws Exception {
-        String group = run + "-grp";
+    static void consumeAndAdmin(Admin admin, String protocol) throws Exception {
+        String group = run + "-" + protocol + "-grp";
+        String tag = " (" + protocol + ")";
+        resetSeen();
+        log("---- group.protocol=" + protocol + ", group " + group);
         long deadline = System.currentTimeMillis() + 3 * timeoutMs;
-        Member a = new Member(group, "member-a");
+        Member a = new Member(group, "member-a", protocol);
         a.c.subscribe(List.of(topic), a);
         AtomicBoolean bLeave = new AtomicBoolean();
         AtomicReference<Member> bRef = new AtomicReference<>(); // set by B's thread
@@ -308,7 +330,7 @@ public class InteropClient {
         }
         log("member-a alone: " + unique() + " messages; member-b joins");
         bThread = new Thread(() -> {
-            Member b = new Member(group, "member-b");
+            Member b = new Member(group, "member-b", protocol);
             bRef.set(b);
             b.c.subscribe(List.of(topic), b);
             long bEnd = deadline;
@@ -333,10 +355,13 @@ public class InteropClient {
         while (bThread.isAlive() && System.currentTimeMillis() < deadline) a.poll(true);
         bThread.join(Math.max(1, deadline - System.currentTimeMillis()));
         while (unique() < count && System.currentTimeMillis() < deadline) a.poll(true);
+        // A gets B's partitions back (with the consumer protocol at its next heartbeat, which
+        // may be the broker's heartbeat interval away)
+        while (a.c.assignment().size() < partitions && System.currentTimeMillis() < deadline) a.poll(true);
         // a little longer, so that duplicates would show
         long tail = System.currentTimeMillis() + 1500;
         while (System.currentTimeMillis() < tail) a.poll(true);
-        step("commitSync", () -> { a.c.commitSync(Duration.ofSeconds(15)); check(true, "member-a: commitSync"); });
+        step("commitSync" + tag, () -> { a.c.commitSync(Duration.ofSeconds(15)); check(true, "member-a: commitSync" + tag); });
         Member b = bRef.get();
         log("member-a assignments " + a.assignmentSizes + ", " + a.records + " records; member-b assignments "
             + (b == null ? "none" : b.assignmentSizes + ", " + b.records + " records"));
@@ -345,11 +370,11 @@ public class InteropClient {
         for (int k = 1; k < as.size() && shrunk < 0; k++) if (as.get(k) < partitions) shrunk = k;
         boolean back = shrunk > 0 && as.subList(shrunk, as.size()).contains(partitions);
         check(!as.isEmpty() && as.get(0) == partitions && back,
-              "rebalance: member-a's assignments " + as + " go from all partitions to fewer and back");
+              "rebalance" + tag + ": member-a's assignments " + as + " go from all partitions to fewer and back");
         check(b != null && !b.assignmentSizes.isEmpty() && b.assignmentSizes.get(0) > 0 && b.records > 0,
-              "rebalance: member-b got partitions and read from them");
+              "rebalance" + tag + ": member-b got partitions and read from them");
         check(a.commitFailures.get() == 0 && (b == null || b.commitFailures.get() == 0),
-              "every commit (async, sync, on revocation) succeeded");
+              "every commit (async, sync, on revocation) succeeded" + tag);
         Map<Integer, Long> counts = verify();
 
         step("listOffsets/listConsumerGroupOffsets", () -> {
@@ -369,30 +394,31 @@ public class InteropClient {
                     + ", messages " + n + (pok ? "" : "  MISMATCH"));
                 ok &= pok;
             }
-            check(ok, "listConsumerGroupOffsets == listOffsets(latest) == messages, every partition");
+            check(ok, "listConsumerGroupOffsets == listOffsets(latest) == messages, every partition" + tag);
         });
-        step("listConsumerGroups", () -> {
+        step("listGroups" + tag, () -> {
+            GroupType want = protocol.equals("consumer") ? GroupType.CONSUMER : GroupType.CLASSIC;
             boolean listed = false;
-            for (ConsumerGroupListing g : get(admin.listConsumerGroups().all())) listed |= g.groupId().equals(group);
-            check(listed, "listConsumerGroups lists " + group);
+            for (GroupListing g : get(admin.listGroups(ListGroupsOptions.forConsumerGroups()).all()))
+                listed |= g.groupId().equals(group) && g.type().orElse(null) == want;
+            check(listed, "listGroups lists " + group + " as a " + want + " group");
         });
         step("describeConsumerGroups", () -> {
             ConsumerGroupDescription d = get(admin.describeConsumerGroups(List.of(group)).all()).get(group);
             int assigned = 0;
             for (MemberDescription m : d.members()) assigned += m.assignment().topicPartitions().size();
-            check(d.members().size() == 1 && assigned == partitions && d.groupState() == GroupState.STABLE,
-                  "describeConsumerGroups: " + d.members().size() + " member, " + assigned + " partitions, " + d.groupState());
+            GroupType want = protocol.equals("consumer") ? GroupType.CONSUMER : GroupType.CLASSIC;
+            check(d.members().size() == 1 && assigned == partitions && d.groupState() == GroupState.STABLE
+                  && d.type() == want,
+                  "describeConsumerGroups" + tag + ": " + d.members().size() + " member, " + assigned + " partitions, "
+                  + d.groupState() + ", " + d.type());
         });
         a.c.close(Duration.ofSeconds(15));
-        step("deleteConsumerGroups", () -> {
+        step("deleteConsumerGroups" + tag, () -> {
             get(admin.deleteConsumerGroups(List.of(group)).all());
             boolean listed = false;
-            for (ConsumerGroupListing g : get(admin.listConsumerGroups().all())) listed |= g.groupId().equals(group);
-            check(!listed, "deleteConsumerGroups: " + group + " no longer listed");
-        });
-        step("deleteTopics (the round-trip topic)", () -> {
-            get(admin.deleteTopics(List.of(topic)).all());
-            check(true, "deleteTopics " + topic);
+            for (GroupListing g : get(admin.listGroups().all())) listed |= g.groupId().equals(group);
+            check(!listed, "deleteConsumerGroups" + tag + ": " + group + " no longer listed");
         });
     }
 
@@ -409,8 +435,7 @@ public class InteropClient {
         }
         if (bootstrap == null || topic == null) { log("needs --bootstrap and --topic"); System.exit(2); }
         run = "java-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis() / 1000;
-        seen = new int[count];
-        where = new long[count][];
+        resetSeen();
         deliveredAt = new long[count][];
         log("java: kafka-clients " + AppInfoParser.getVersion());
         Properties ap = new Properties();
@@ -419,7 +444,12 @@ public class InteropClient {
         try (Admin admin = Admin.create(ap)) {
             adminBefore(admin);
             step("produce", InteropClient::produce);
-            step("consume", () -> consumeAndAdmin(admin));
+            for (String protocol : new String[] {"classic", "consumer"})
+                step("consume (" + protocol + ")", () -> consumeAndAdmin(admin, protocol));
+            step("deleteTopics (the round-trip topic)", () -> {
+                get(admin.deleteTopics(List.of(topic)).all());
+                check(true, "deleteTopics " + topic);
+            });
         }
         System.out.println("java: " + passed + " passed, " + failed + " failed");
         System.out.flush();
