@@ -9,16 +9,19 @@
 //	    with kgo's default idempotent producer (acks=all), one client per codec
 //	    (none, gzip, snappy, lz4, zstd), each a fifth; every record must be
 //	    acknowledged, and its (partition, offset) is remembered.
-//	 3. A group of two members (kgo's default cooperative-sticky balancer,
-//	    rebalances blocked while a poll is processed): A reads alone, B joins
+//	 3. A group of two members, once with the classic protocol (kgo's default
+//	    cooperative-sticky balancer) and once with KIP-848's consumer protocol
+//	    (kgo.ServerSideBalancer: ConsumerGroupHeartbeat, the broker assigns),
+//	    rebalances blocked while a poll is processed: A reads alone, B joins
 //	    after A read a third of each partition, both read until two thirds,
 //	    B leaves, A reads the rest. A commits asynchronously after each poll, B synchronously; both commit
 //	    when partitions are revoked. Every message exactly once, intact, in order
 //	    per partition, where it was acknowledged; A's partitions go from all to
 //	    fewer and back to all, B reads some.
 //	 4. kadm: ListEndOffsets, FetchOffsets (committed == end offset ==
-//	    messages), ListGroups, DescribeGroups (one member), DeleteGroups after A
-//	    left, DeleteTopics.
+//	    messages), ListGroups (with the group's type), DescribeGroups or, for
+//	    the consumer protocol, DescribeConsumerGroups (one member, Stable),
+//	    DeleteGroups after A left; after both protocols DeleteTopics.
 //
 // Every wait is bounded. Last line: "franz-go: N passed, M failed"; exit 1 on failure.
 package main
@@ -161,6 +164,16 @@ func (v *verifier) add(r *kgo.Record) {
 	}
 	v.seen[i]++
 	v.perPart[r.Partition] = append(v.perPart[r.Partition], [2]int64{r.Offset, int64(i)})
+}
+
+// reset forgets what the consumers of the previous round saw (not what was acknowledged).
+func (v *verifier) reset() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.seen = make([]int, *count)
+	v.where = make([]*position, *count)
+	v.perPart = map[int32][][2]int64{}
+	v.corrupt, v.unique, v.reports = 0, 0, nil
 }
 
 func (v *verifier) uniqueCount() int {
@@ -347,13 +360,20 @@ func (m *member) assignmentChanged(added, removed map[string][]int32) {
 	logf("%s: owns %d partitions", m.name, len(m.owned))
 }
 
+func (m *member) ownedCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.owned)
+}
+
 func (m *member) history() []int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]int(nil), m.sizes...)
 }
 
-func newMember(name, group string) (*member, error) {
+// newMember joins group with protocol "classic" or "consumer" (KIP-848).
+func newMember(name, group, protocol string) (*member, error) {
 	m := &member{name: name, owned: map[int32]bool{}}
 	commitRevoked := func(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
 		if len(revoked[*topic]) > 0 {
@@ -364,10 +384,15 @@ func newMember(name, group string) (*member, error) {
 		}
 		m.assignmentChanged(nil, revoked)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(*bootstrap), kgo.ConsumerGroup(group), kgo.ConsumeTopics(*topic),
+	opts := []kgo.Opt{kgo.SeedBrokers(*bootstrap), kgo.ConsumerGroup(group), kgo.ConsumeTopics(*topic),
 		kgo.ClientID(name), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.SessionTimeout(10*time.Second),
-		kgo.HeartbeatInterval(time.Second), kgo.FetchMaxWait(200*time.Millisecond),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200 * time.Millisecond)}
+	if protocol == "consumer" { // the broker sets the session timeout and heartbeat interval
+		opts = append(opts, kgo.ServerSideBalancer())
+	} else {
+		opts = append(opts, kgo.SessionTimeout(10*time.Second), kgo.HeartbeatInterval(time.Second))
+	}
+	cl, err := kgo.NewClient(append(opts,
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, added map[string][]int32) {
 			m.assignmentChanged(added, nil)
 		}),
@@ -376,7 +401,7 @@ func newMember(name, group string) (*member, error) {
 			logf("%s: partitions lost: %v", name, lost)
 			m.commitFailures.Add(1)
 			m.assignmentChanged(nil, lost)
-		}))
+		}))...)
 	m.cl = cl
 	return m, err
 }
@@ -419,10 +444,13 @@ func (m *member) poll(v *verifier, async bool) {
 	}
 }
 
-func consumeAndAdmin(adm *kadm.Client, v *verifier) {
-	group := run + "-grp"
+func consumeAndAdmin(adm *kadm.Client, v *verifier, protocol string) {
+	group := run + "-" + protocol + "-grp"
+	tag := " (" + protocol + ")"
+	v.reset()
+	logf("---- %s protocol, group %s", protocol, group)
 	deadline := time.Now().Add(3 * time.Duration(*timeoutS*float64(time.Second)))
-	a, err := newMember("member-a", group)
+	a, err := newMember("member-a", group, protocol)
 	if !check(err == nil, "member-a client (%v)", err) {
 		return
 	}
@@ -451,7 +479,7 @@ func consumeAndAdmin(adm *kadm.Client, v *verifier) {
 	bDone := make(chan struct{})
 	go func() {
 		defer close(bDone)
-		b, err := newMember("member-b", group)
+		b, err := newMember("member-b", group, protocol)
 		if err != nil {
 			logf("member-b client: %v", err)
 			return
@@ -491,13 +519,18 @@ func consumeAndAdmin(adm *kadm.Client, v *verifier) {
 	for v.uniqueCount() < *count && time.Now().Before(deadline) {
 		a.poll(v, true)
 	}
+	// A gets B's partitions back (with the consumer protocol at its next heartbeat, which may be
+	// the broker's heartbeat interval away)
+	for a.ownedCount() < *partitions && time.Now().Before(deadline) {
+		a.poll(v, true)
+	}
 	for tail := time.Now().Add(1500 * time.Millisecond); time.Now().Before(tail); { // duplicates would show
 		a.poll(v, true)
 	}
 	ctx, cancel := phase()
 	defer cancel()
 	err = a.cl.CommitUncommittedOffsets(ctx)
-	check(err == nil, "member-a: CommitUncommittedOffsets (%v)", err)
+	check(err == nil, "member-a: CommitUncommittedOffsets%s (%v)", tag, err)
 
 	as := a.history()
 	b := bRef.Load()
@@ -518,10 +551,10 @@ func consumeAndAdmin(adm *kadm.Client, v *verifier) {
 		back = back || as[k] == *partitions
 	}
 	check(len(as) > 0 && as[0] == *partitions && back,
-		"rebalance: member-a's partitions %v go from all to fewer and back", as)
-	check(len(bs) > 0 && bs[0] > 0 && brecs > 0, "rebalance: member-b got partitions and read from them")
+		"rebalance%s: member-a's partitions %v go from all to fewer and back", tag, as)
+	check(len(bs) > 0 && bs[0] > 0 && brecs > 0, "rebalance%s: member-b got partitions and read from them", tag)
 	check(a.commitFailures.Load() == 0 && (b == nil || b.commitFailures.Load() == 0),
-		"every commit (async, sync, on revocation) succeeded, no partition lost")
+		"every commit (async, sync, on revocation) succeeded, no partition lost%s", tag)
 	counts := v.verify()
 
 	ends, err := adm.ListEndOffsets(ctx, *topic)
@@ -535,13 +568,21 @@ func consumeAndAdmin(adm *kadm.Client, v *verifier) {
 			map[bool]string{true: "", false: "  MISMATCH"}[pok])
 		ok = ok && pok
 	}
-	check(ok, "FetchOffsets == ListEndOffsets == messages, every partition (%v %v)", err, err2)
+	check(ok, "FetchOffsets == ListEndOffsets == messages, every partition%s (%v %v)", tag, err, err2)
 	lg, err := adm.ListGroups(ctx)
-	check(err == nil && sortedHas(lg.Groups(), group), "ListGroups lists %s (%v)", group, err)
-	dg, err := adm.DescribeGroups(ctx, group)
-	d := dg[group]
-	check(err == nil && d.Err == nil && len(d.Members) == 1 && d.State == "Stable",
-		"DescribeGroups: %d member, %s (%v %v)", len(d.Members), d.State, err, d.Err)
+	check(err == nil && sortedHas(lg.Groups(), group) && lg[group].GroupType == protocol,
+		"ListGroups lists %s, type %q (%v)", group, lg[group].GroupType, err)
+	if protocol == "consumer" {
+		dg, err := adm.DescribeConsumerGroups(ctx, group)
+		d := dg[group]
+		check(err == nil && d.Err == nil && len(d.Members) == 1 && d.State == "Stable",
+			"DescribeConsumerGroups: %d member, %s, epoch %d (%v %v)", len(d.Members), d.State, d.Epoch, err, d.Err)
+	} else {
+		dg, err := adm.DescribeGroups(ctx, group)
+		d := dg[group]
+		check(err == nil && d.Err == nil && len(d.Members) == 1 && d.State == "Stable",
+			"DescribeGroups: %d member, %s (%v %v)", len(d.Members), d.State, err, d.Err)
+	}
 	a.cl.Close()
 	del, err := adm.DeleteGroups(ctx, group)
 	if err == nil {
@@ -550,11 +591,6 @@ func consumeAndAdmin(adm *kadm.Client, v *verifier) {
 	lg, err2 = adm.ListGroups(ctx)
 	check(err == nil && err2 == nil && !sortedHas(lg.Groups(), group),
 		"DeleteGroups: %s no longer listed (%v %v)", group, err, err2)
-	dr, err := adm.DeleteTopics(ctx, *topic)
-	if err == nil {
-		err = dr[*topic].Err
-	}
-	check(err == nil, "DeleteTopics %s (%v)", *topic, err)
 }
 
 // commitRespErr is the first partition error of an OffsetCommit response.
@@ -604,7 +640,16 @@ func main() {
 		adm := kadm.NewClient(acl)
 		adminBefore(adm)
 		produce(v)
-		consumeAndAdmin(adm, v)
+		for _, protocol := range []string{"classic", "consumer"} {
+			consumeAndAdmin(adm, v, protocol)
+		}
+		ctx, cancel := phase()
+		dr, err := adm.DeleteTopics(ctx, *topic)
+		if err == nil {
+			err = dr[*topic].Err
+		}
+		cancel()
+		check(err == nil, "DeleteTopics %s (%v)", *topic, err)
 		acl.Close()
 	}
 	fmt.Printf("franz-go: %d passed, %d failed\n", passed, failed)
