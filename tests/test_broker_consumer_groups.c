@@ -20,6 +20,8 @@
 
 #define CGH_V 1
 #define CGD_V 1
+/* The group's n-th epoch: a new consumer group starts at 1, so its first member gets 2, as Kafka 4.4 */
+#define EP(n) ((n) + 1)
 
 static bh h;
 
@@ -164,44 +166,44 @@ Test(broker_consumer_groups, join_assignment_and_revocation_before_reassignment)
     bh_conn a = bh_connect(&h), b = bh_connect(&h);
     hb x = heartbeat(&a, "member-a", 0, NULL);
     cr_assert_eq(x.error, KW_KAFKA_NONE, "a joins: %d", x.error);
-    cr_assert_eq(x.epoch, 1, "a at epoch 1, got %d", x.epoch);
+    cr_assert_eq(x.epoch, EP(1), "a at epoch 1, got %d", x.epoch);
     cr_assert_eq(x.interval, 5000, "heartbeat interval: group.consumer.heartbeat.interval.ms");
     cr_assert(x.has_assignment && x.nparts == 2, "a gets both partitions (%d)", x.nparts);
-    x = heartbeat(&a, "member-a", 1, p01);
+    x = heartbeat(&a, "member-a", EP(1), p01);
     cr_assert_eq(x.error, KW_KAFKA_NONE, "a's heartbeat");
     cr_assert_not(x.has_assignment, "no assignment when nothing changed");
 
     x = heartbeat(&b, "member-b", 0, NULL);
     cr_assert_eq(x.error, KW_KAFKA_NONE, "b joins");
-    cr_assert_eq(x.epoch, 2, "b at the new group epoch 2, got %d", x.epoch);
+    cr_assert_eq(x.epoch, EP(2), "b at the new group epoch 2, got %d", x.epoch);
     cr_assert(x.has_assignment && x.nparts == 0, "b gets nothing yet: a still owns its share (%d)", x.nparts);
     described d = describe(&a, "g");
     cr_assert_eq(d.error, KW_KAFKA_NONE, "describe");
     cr_assert_str_eq(d.state, "Reconciling", "reconciling");
-    cr_assert_eq(d.group_epoch, 2, "group epoch");
-    cr_assert_eq(d.assignment_epoch, 2, "assignment epoch");
+    cr_assert_eq(d.group_epoch, EP(2), "group epoch");
+    cr_assert_eq(d.assignment_epoch, EP(2), "assignment epoch");
     cr_assert_eq(d.nmembers, 2, "two members");
 
     /* a is told to give up one partition and stays at its epoch until it did */
-    x = heartbeat(&a, "member-a", 1, p01);
+    x = heartbeat(&a, "member-a", EP(1), p01);
     cr_assert_eq(x.error, KW_KAFKA_NONE, "a's heartbeat");
-    cr_assert_eq(x.epoch, 1, "a stays at epoch 1 while revoking");
+    cr_assert_eq(x.epoch, EP(1), "a stays at epoch 1 while revoking");
     cr_assert(x.has_assignment && x.nparts == 1, "a keeps one partition");
     int32_t kept = x.parts[0];
-    x = heartbeat(&b, "member-b", 2, none);
+    x = heartbeat(&b, "member-b", EP(2), none);
     cr_assert_eq(x.error, KW_KAFKA_NONE, "b's heartbeat");
     cr_assert(!x.has_assignment || x.nparts == 0, "b still gets nothing: a has not revoked");
-    x = heartbeat(&a, "member-a", 1, p01);
-    cr_assert_eq(x.epoch, 1, "a still reports both: still epoch 1");
+    x = heartbeat(&a, "member-a", EP(1), p01);
+    cr_assert_eq(x.epoch, EP(1), "a still reports both: still epoch 1");
 
     /* a reports it revoked: it moves to epoch 2, then b gets the partition */
     int32_t only[] = {kept, -1};
-    x = heartbeat(&a, "member-a", 1, only);
+    x = heartbeat(&a, "member-a", EP(1), only);
     cr_assert_eq(x.error, KW_KAFKA_NONE, "a's heartbeat");
-    cr_assert_eq(x.epoch, 2, "a at epoch 2 once revoked, got %d", x.epoch);
-    x = heartbeat(&b, "member-b", 2, none);
+    cr_assert_eq(x.epoch, EP(2), "a at epoch 2 once revoked, got %d", x.epoch);
+    x = heartbeat(&b, "member-b", EP(2), none);
     cr_assert(x.has_assignment && x.nparts == 1 && !has(&x, kept), "b gets the revoked partition");
-    x = heartbeat(&b, "member-b", 2, (int32_t[]){1 - kept, -1});
+    x = heartbeat(&b, "member-b", EP(2), (int32_t[]){1 - kept, -1});
     cr_assert_eq(x.error, KW_KAFKA_NONE, "b's heartbeat");
     d = describe(&a, "g");
     cr_assert_str_eq(d.state, "Stable", "stable, got %s", d.state);
@@ -212,34 +214,34 @@ Test(broker_consumer_groups, join_assignment_and_revocation_before_reassignment)
 Test(broker_consumer_groups, epochs_fence_unknown_members_and_bad_requests)
 {
     bh_conn a = bh_connect(&h);
-    hb x = heartbeat(&a, "member-a", 1, p01);
+    hb x = heartbeat(&a, "member-a", EP(1), p01);
     cr_assert_eq(x.error, KW_KAFKA_GROUP_ID_NOT_FOUND, "no group yet: %d", x.error);
     x = heartbeat(&a, "member-a", 0, NULL);
-    cr_assert_eq(x.epoch, 1, "joined");
-    x = heartbeat(&a, "member-a", 5, p01);
+    cr_assert_eq(x.epoch, EP(1), "joined");
+    x = heartbeat(&a, "member-a", EP(5), p01);
     cr_assert_eq(x.error, KW_KAFKA_FENCED_MEMBER_EPOCH, "an epoch ahead is fenced: %d", x.error);
-    x = heartbeat(&a, "member-a", 1, p01);
+    x = heartbeat(&a, "member-a", EP(1), p01);
     cr_assert_eq(x.error, KW_KAFKA_NONE, "the right epoch still works");
-    x = heartbeat(&a, "member-z", 1, p01);
+    x = heartbeat(&a, "member-z", EP(1), p01);
     cr_assert_eq(x.error, KW_KAFKA_UNKNOWN_MEMBER_ID, "unknown member: %d", x.error);
-    x = heartbeat(&a, "", 1, p01);
+    x = heartbeat(&a, "", EP(1), p01);
     cr_assert_eq(x.error, KW_KAFKA_INVALID_REQUEST, "v1: an empty member id: %d", x.error);
 
     /* a second member joins, a revokes and moves to epoch 2; epoch 1 is then its previous one */
     bh_conn b = bh_connect(&h);
     heartbeat(&b, "member-b", 0, NULL);
-    x = heartbeat(&a, "member-a", 1, p01);
+    x = heartbeat(&a, "member-a", EP(1), p01);
     cr_assert_eq(x.nparts, 1, "a keeps one");
     int32_t only[] = {x.parts[0], -1};
-    x = heartbeat(&a, "member-a", 1, only);
-    cr_assert_eq(x.epoch, 2, "a moved to epoch 2");
-    x = heartbeat(&a, "member-a", 1, only);
+    x = heartbeat(&a, "member-a", EP(1), only);
+    cr_assert_eq(x.epoch, EP(2), "a moved to epoch 2");
+    x = heartbeat(&a, "member-a", EP(1), only);
     cr_assert_eq(x.error, KW_KAFKA_NONE, "its previous epoch with partitions it has: a retry");
-    x = heartbeat(&a, "member-a", 1, p01);
+    x = heartbeat(&a, "member-a", EP(1), p01);
     cr_assert_eq(x.error, KW_KAFKA_FENCED_MEMBER_EPOCH, "its previous epoch owning more: fenced (%d)", x.error);
     x = heartbeat(&a, "member-a", 0, NULL);
     cr_assert_eq(x.error, KW_KAFKA_NONE, "a fenced member rejoins with epoch 0");
-    cr_assert_eq(x.epoch, 2, "at the current epoch");
+    cr_assert_eq(x.epoch, EP(2), "at the current epoch");
     bh_disconnect(&h, &a);
     bh_disconnect(&h, &b);
 }
@@ -249,9 +251,9 @@ Test(broker_consumer_groups, session_expiry_and_leave)
     h.br.cfg.consumer_session_timeout_ms = 1000;
     bh_conn a = bh_connect(&h), b = bh_connect(&h);
     heartbeat(&a, "member-a", 0, NULL);
-    heartbeat(&a, "member-a", 1, p01);
+    heartbeat(&a, "member-a", EP(1), p01);
     hb x = heartbeat(&b, "member-b", 0, NULL);
-    cr_assert_eq(x.epoch, 2, "b joined");
+    cr_assert_eq(x.epoch, EP(2), "b joined");
     /* a stops heartbeating: after its session timeout it is removed and b gets everything */
     hb last = x;
     for (int i = 0; i < 4 && describe(&b, "g").nmembers == 2; i++) {
@@ -263,9 +265,9 @@ Test(broker_consumer_groups, session_expiry_and_leave)
         cr_assert(i < 2 || describe(&b, "g").nmembers == 1, "a removed once 1000 ms passed");
     }
     cr_assert_eq(describe(&b, "g").nmembers, 1, "a was removed");
-    cr_assert_eq(x.epoch, 3, "a new group epoch, got %d", x.epoch);
+    cr_assert_eq(x.epoch, EP(3), "a new group epoch, got %d", x.epoch);
     cr_assert(last.has_assignment && last.nparts == 2, "b has both partitions (%d)", last.nparts);
-    x = heartbeat(&a, "member-a", 1, p01);
+    x = heartbeat(&a, "member-a", EP(1), p01);
     cr_assert_eq(x.error, KW_KAFKA_UNKNOWN_MEMBER_ID, "a is gone: %d", x.error);
 
     x = heartbeat(&b, "member-b", -1, NULL);
@@ -273,7 +275,7 @@ Test(broker_consumer_groups, session_expiry_and_leave)
     cr_assert_eq(x.epoch, -1, "leave answered with epoch -1");
     described d = describe(&b, "g");
     cr_assert(d.error == KW_KAFKA_GROUP_ID_NOT_FOUND || strcmp(d.state, "Empty") == 0, "empty or gone");
-    x = heartbeat(&b, "member-b", 3, p01);
+    x = heartbeat(&b, "member-b", EP(3), p01);
     cr_assert_neq(x.error, KW_KAFKA_NONE, "b is gone");
     bh_disconnect(&h, &a);
     bh_disconnect(&h, &b);

@@ -643,6 +643,8 @@ bk_result bk_handle_consumer_group_heartbeat(bk_req *req, const kw_consumer_grou
         g->consumer = calloc(1, sizeof *g->consumer);
         if (!g->consumer)
             return hb_error(req, resp, KW_KAFKA_COORDINATOR_NOT_AVAILABLE, NULL, NULL, NULL);
+        /* Kafka 4.4 answers a new group's first member with epoch 2 (tests/differential) */
+        g->consumer->group_epoch = g->consumer->assignment_epoch = 1;
     }
     bk_cgroup *cg = g->consumer;
     bk_cmember *m = bk_cmember_find(cg, rq->member_id);
@@ -828,7 +830,7 @@ bk_result bk_handle_consumer_group_describe(bk_req *req, const kw_consumer_group
             for (size_t t = 0; t < m->ntopics; t++)
                 names[t] = bk_cstr(m->topics[t]);
             x->subscribed_topic_names = kw_array_of(names, (int32_t)m->ntopics);
-            x->subscribed_topic_regex = m->regex ? bk_cstr(m->regex) : (kw_slice){NULL, 0};
+            x->subscribed_topic_regex = bk_cstr(m->regex ? m->regex : ""); /* Kafka: "" for none */
             if (describe_assignment(req, &m->assigned, &x->assignment) != 0 ||
                 describe_assignment(req, &m->target, &x->target_assignment) != 0)
                 return BK_CLOSE;

@@ -75,7 +75,7 @@ def run_kwire(args, work):
     props = os.path.join(d, "server.properties")
     with open(props, "w") as f:
         f.write("node.id=1\nnum.partitions=1\nauto.create.topics.enable=false\n"
-                "group.initial.rebalance.delay.ms=0\n")
+                "group.initial.rebalance.delay.ms=0\ngroup.consumer.heartbeat.interval.ms=1000\n")
     port = free_port()
     log = open(os.path.join(d, "broker.log"), "w")
     proc = subprocess.Popen([args.broker, props, "--listen", "127.0.0.1:%d" % port,

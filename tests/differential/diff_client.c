@@ -831,6 +831,45 @@ static void fetch(session *s)
     }
 }
 
+/* ---- DeleteRecords ---------------------------------------------------------------------------- */
+
+static void delete_records_one(session *s, const char *name, int16_t version, const char *topic,
+                               int32_t partition, int64_t offset)
+{
+    kw_delete_records_request_delete_records_partition p;
+    kw_delete_records_request_delete_records_partition_init(&p);
+    p.partition_index = partition;
+    p.offset = offset;
+    kw_delete_records_request_delete_records_topic t;
+    kw_delete_records_request_delete_records_topic_init(&t);
+    t.name = str(topic);
+    t.partitions = kw_array_of(&p, 1);
+    kw_delete_records_request rq;
+    kw_delete_records_request_init(&rq);
+    rq.topics = kw_array_of(&t, 1);
+    rq.timeout_ms = 10000;
+    step(s, name, KW_API_DELETE_RECORDS, version, &rq);
+}
+
+/* diff-a-0 holds 6 records: its log start moves to 2, 3, then the end; reads below it fail */
+static void delete_records(session *s)
+{
+    const kw_uuid none = {{0}};
+    delete_records_one(s, "delete_records", 0, "diff-a", 0, 2);
+    fetch_one(s, "fetch_below_log_start", 12, "diff-a", none, 0, 1);
+    fetch_one(s, "fetch_at_log_start", 12, "diff-a", none, 0, 2);
+    list_offsets_one(s, "list_offsets_after_delete_records", 7, "diff-a", 0, -2);
+    delete_records_one(s, "delete_records", 2, "diff-a", 0, 3);
+    delete_records_one(s, "delete_records_below_start", 2, "diff-a", 0, 1);
+    delete_records_one(s, "delete_records_past_high_watermark", 2, "diff-a", 0, 1000);
+    delete_records_one(s, "delete_records_negative", 2, "diff-a", 0, -7);
+    delete_records_one(s, "delete_records_unknown_topic", 2, "diff-missing", 0, 1);
+    delete_records_one(s, "delete_records_unknown_partition", 2, "diff-a", 9, 1);
+    delete_records_one(s, "delete_records_high_watermark", 2, "diff-a", 0, -1);
+    fetch_one(s, "fetch_after_delete_all", 12, "diff-a", none, 0, 5);
+    list_offsets_one(s, "list_offsets_after_delete_all", 7, "diff-a", 0, -2);
+}
+
 /* ---- groups ---------------------------------------------------------------------------------- */
 
 static char member_id[256];
@@ -1258,6 +1297,119 @@ static void unsupported_versions(session *s)
     step(s, "list_groups_after_reconnect", KW_API_LIST_GROUPS, 4, &lg);
 }
 
+/* ---- KIP-848 consumer groups ------------------------------------------------------------------ */
+
+/* A ConsumerGroupHeartbeat of group diff-cg (epoch 0: a join subscribed to diff-b); owned: null,
+ * or the partitions of diff-b given (n of them). Returns the member epoch answered (or -99). */
+static int32_t cg_heartbeat(session *s, const char *name, int16_t version, const char *group,
+                            const char *member, int32_t epoch, const int32_t *owned, int32_t n,
+                            const char *assignor)
+{
+    kw_consumer_group_heartbeat_request rq;
+    kw_consumer_group_heartbeat_request_init(&rq);
+    rq.group_id = str(group);
+    rq.member_id = str(member);
+    rq.member_epoch = epoch;
+    kw_slice topics[1] = {str("diff-b")};
+    kw_consumer_group_heartbeat_request_topic_partitions tp;
+    kw_consumer_group_heartbeat_request_topic_partitions_init(&tp);
+    tp.topic_id = topic_ids[TOPIC_B];
+    tp.partitions = kw_array_of(owned, n);
+    if (epoch == 0) {
+        rq.rebalance_timeout_ms = 30000;
+        rq.subscribed_topic_names = kw_array_of(topics, 1);
+        rq.topic_partitions = kw_array_of(NULL, 0);
+    } else if (owned) {
+        rq.topic_partitions = kw_array_of(&tp, 1);
+    }
+    if (assignor)
+        rq.server_assignor = str(assignor);
+    if (!step(s, name, KW_API_CONSUMER_GROUP_HEARTBEAT, version, &rq))
+        return -99;
+    const kw_consumer_group_heartbeat_response *r = &s->rsp.u.consumer_group_heartbeat_response;
+    return r->error_code == 0 ? r->member_epoch : -99;
+}
+
+static void cg_describe(session *s, const char *name, int16_t version)
+{
+    kw_slice groups[3] = {str("diff-cg"), str("diff-g"), str("diff-nobody")};
+    kw_consumer_group_describe_request rq;
+    kw_consumer_group_describe_request_init(&rq);
+    rq.group_ids = kw_array_of(groups, 3);
+    step(s, name, KW_API_CONSUMER_GROUP_DESCRIBE, version, &rq);
+}
+
+static void cg_offset_fetch(session *s, const char *name, const char *member, int32_t epoch)
+{
+    static const int32_t parts[] = {0, 1, 2};
+    kw_offset_fetch_request_offset_fetch_request_topics t;
+    kw_offset_fetch_request_offset_fetch_request_topics_init(&t);
+    t.name = str("diff-b");
+    t.partition_indexes = kw_array_of(parts, 3);
+    kw_offset_fetch_request_offset_fetch_request_group g;
+    kw_offset_fetch_request_offset_fetch_request_group_init(&g);
+    g.group_id = str("diff-cg");
+    g.member_id = member ? str(member) : null_slice;
+    g.member_epoch = epoch;
+    g.topics = kw_array_of(&t, 1);
+    kw_offset_fetch_request rq;
+    kw_offset_fetch_request_init(&rq);
+    rq.groups = kw_array_of(&g, 1);
+    step(s, name, KW_API_OFFSET_FETCH, 9, &rq);
+}
+
+static void consumer_groups(session *s)
+{
+    await_coordinator(s, "diff-cg", 0);
+    static const int32_t all[] = {0, 1, 2};
+    const char *m = "diff-cg-member-1";
+    int32_t epoch = cg_heartbeat(s, "consumer_group_heartbeat_join", 1, "diff-cg", m, 0, NULL, 0, NULL);
+    cg_heartbeat(s, "consumer_group_heartbeat", 1, "diff-cg", m, epoch, all, 3, NULL);
+    cg_heartbeat(s, "consumer_group_heartbeat_no_change", 1, "diff-cg", m, epoch, NULL, 0, NULL);
+    cg_heartbeat(s, "consumer_group_heartbeat_fenced_epoch", 1, "diff-cg", m, epoch + 5, all, 3, NULL);
+    cg_heartbeat(s, "consumer_group_heartbeat_unknown_member", 1, "diff-cg", "diff-nobody", epoch, all, 3, NULL);
+    cg_heartbeat(s, "consumer_group_heartbeat_unknown_group", 1, "diff-cg-missing", m, 1, all, 3, NULL);
+    cg_heartbeat(s, "consumer_group_heartbeat_empty_member_id", 1, "diff-cg", "", 0, NULL, 0, NULL);
+    cg_heartbeat(s, "consumer_group_heartbeat_unsupported_assignor", 1, "diff-cg", "diff-cg-member-2", 0,
+                 NULL, 0, "nope");
+    cg_heartbeat(s, "consumer_group_heartbeat_classic_group", 1, "diff-g", m, 0, NULL, 0, NULL);
+    {
+        /* a join without a subscription */
+        kw_consumer_group_heartbeat_request rq;
+        kw_consumer_group_heartbeat_request_init(&rq);
+        rq.group_id = str("diff-cg");
+        rq.member_id = str("diff-cg-member-3");
+        rq.rebalance_timeout_ms = 30000;
+        rq.topic_partitions = kw_array_of(NULL, 0);
+        step(s, "consumer_group_heartbeat_join_without_subscription", KW_API_CONSUMER_GROUP_HEARTBEAT, 1, &rq);
+    }
+    cg_describe(s, "consumer_group_describe", 0);
+    cg_describe(s, "consumer_group_describe", 1);
+    commit_one(s, "offset_commit_consumer_group", 9, "diff-cg", epoch, m, "diff-b", 1);
+    commit_one(s, "offset_commit_consumer_group_stale_epoch", 9, "diff-cg", epoch + 7, m, "diff-b", 1);
+    commit_one(s, "offset_commit_consumer_group_unknown_member", 9, "diff-cg", epoch, "diff-nobody", "diff-b", 1);
+    commit_one(s, "offset_commit_consumer_group_old_version", 8, "diff-cg", epoch, m, "diff-b", 1);
+    cg_offset_fetch(s, "offset_fetch_consumer_group", m, epoch);
+    cg_offset_fetch(s, "offset_fetch_consumer_group_stale_epoch", m, epoch + 7);
+    cg_offset_fetch(s, "offset_fetch_consumer_group_unknown_member", "diff-nobody", epoch);
+    cg_offset_fetch(s, "offset_fetch_consumer_group_admin", NULL, -1);
+    {
+        kw_list_groups_request rq;
+        kw_list_groups_request_init(&rq);
+        kw_slice types[1] = {str("consumer")};
+        rq.types_filter = kw_array_of(types, 1);
+        step(s, "list_groups_consumer", KW_API_LIST_GROUPS, 5, &rq);
+        kw_slice groups[1] = {str("diff-cg")};
+        kw_describe_groups_request dq;
+        kw_describe_groups_request_init(&dq);
+        dq.groups = kw_array_of(groups, 1);
+        step(s, "describe_groups_consumer_group", KW_API_DESCRIBE_GROUPS, 5, &dq);
+    }
+    cg_heartbeat(s, "consumer_group_heartbeat_leave", 1, "diff-cg", m, -1, NULL, 0, NULL);
+    cg_heartbeat(s, "consumer_group_heartbeat_after_leave", 1, "diff-cg", m, epoch, all, 3, NULL);
+    cg_describe(s, "consumer_group_describe_after_leave", 1);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -1288,7 +1440,9 @@ int main(int argc, char **argv)
     produce(&s);
     list_offsets(&s);
     fetch(&s);
+    delete_records(&s);
     groups(&s);
+    consumer_groups(&s);
     describe_configs(&s);
     create_partitions(&s);
     delete_topics(&s);
