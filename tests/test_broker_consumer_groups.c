@@ -281,6 +281,23 @@ Test(broker_consumer_groups, session_expiry_and_leave)
     bh_disconnect(&h, &b);
 }
 
+Test(broker_consumer_groups, a_subscribed_topic_that_grows_is_assigned_again)
+{
+    bh_conn a = bh_connect(&h);
+    hb x = heartbeat(&a, "member-a", 0, NULL);
+    cr_assert_eq(x.nparts, 2, "two partitions");
+    x = heartbeat(&a, "member-a", x.epoch, p01);
+    cr_assert_not(x.has_assignment, "nothing new");
+    const char *msg;
+    cr_assert_eq(bk_topic_add_partitions(&h.br, bk_topic_find(&h.br, bk_cstr("t")), 4, false, &msg),
+                 KW_KAFKA_NONE, "t grows to 4");
+    x = heartbeat(&a, "member-a", x.epoch, NULL);
+    cr_assert_eq(x.error, KW_KAFKA_NONE, "heartbeat");
+    cr_assert_eq(x.epoch, EP(2), "a new group epoch for the new partitions, got %d", x.epoch);
+    cr_assert(x.has_assignment && x.nparts == 4, "all four assigned (%d)", x.nparts);
+    bh_disconnect(&h, &a);
+}
+
 static int16_t commit_v9(bh_conn *c, const char *member, int32_t epoch, int64_t offset)
 {
     kw_offset_commit_request_offset_commit_request_partition p;
@@ -473,12 +490,13 @@ static int16_t fetch_at(bh_conn *c, int64_t offset, int64_t *start, size_t *byte
     return pd.error_code;
 }
 
-static int64_t earliest(bh_conn *c)
+/* ListOffsets of t-1 for timestamp ts (-2: earliest): the offset. */
+static int64_t list_offset(bh_conn *c, int64_t ts)
 {
     kw_list_offsets_request_list_offsets_partition lp;
     kw_list_offsets_request_list_offsets_partition_init(&lp);
     lp.partition_index = 1;
-    lp.timestamp = -2;
+    lp.timestamp = ts;
     kw_list_offsets_request_list_offsets_topic lt;
     kw_list_offsets_request_list_offsets_topic_init(&lt);
     lt.name = bk_cstr("t");
@@ -520,7 +538,8 @@ Test(broker_consumer_groups, delete_records_moves_the_log_start_across_a_restart
     cr_assert_eq(fetch_at(&c, 7, &start, &bytes), KW_KAFKA_NONE, "fetch at the start");
     cr_assert_eq(start, 7, "log start offset reported: %lld", (long long)start);
     cr_assert_gt(bytes, 0, "records from the start on");
-    cr_assert_eq(earliest(&c), 7, "ListOffsets earliest");
+    cr_assert_eq(list_offset(&c, -2), 7, "ListOffsets earliest");
+    cr_assert_eq(list_offset(&c, 0), 7, "ListOffsets by timestamp: nothing below the start");
     cr_assert_eq(delete_records(&c, 13, &low), KW_KAFKA_OFFSET_OUT_OF_RANGE, "past the high watermark");
     cr_assert_eq(low, -1, "no low watermark with the error");
     cr_assert_eq(delete_records(&c, 5, &low), KW_KAFKA_NONE, "an offset below the start");
@@ -530,7 +549,7 @@ Test(broker_consumer_groups, delete_records_moves_the_log_start_across_a_restart
     bh_close(&h);
     cr_assert(bh_open(&h), "reopen");
     c = bh_connect(&h);
-    cr_assert_eq(earliest(&c), 7, "the log start offset survived the restart");
+    cr_assert_eq(list_offset(&c, -2), 7, "the log start offset survived the restart");
     cr_assert_eq(fetch_at(&c, 6, &start, &bytes), KW_KAFKA_OFFSET_OUT_OF_RANGE, "still out of range");
     cr_assert_eq(delete_records(&c, -1, &low), KW_KAFKA_NONE, "-1: up to the high watermark");
     cr_assert_eq(low, 12, "low watermark 12");

@@ -242,6 +242,7 @@ static int bump_epoch(bk_broker *br, bk_group *g)
     if (err)
         return -1;
     cg->topics_hash = topics_hash(ts, nts);
+    cg->topics_version = br->topics_version;
     cg->group_epoch++;
     int rc = compute_target(br, cg, ts, nts);
     free(ts);
@@ -252,9 +253,14 @@ static int bump_epoch(bk_broker *br, bk_group *g)
     return rc;
 }
 
-/* True when a subscribed topic appeared, went or changed since the last assignment. */
-static int topics_changed(bk_broker *br, const bk_cgroup *cg, bool *changed)
+/* True when a subscribed topic appeared, went or changed since the last assignment (looked at
+ * only when some topic did). */
+static int topics_changed(bk_broker *br, bk_cgroup *cg, bool *changed)
 {
+    *changed = false;
+    if (cg->topics_version == br->topics_version)
+        return 0;
+    cg->topics_version = br->topics_version;
     size_t nts;
     int err;
     bk_topic **ts = subscribed_topics(br, cg, &nts, &err);

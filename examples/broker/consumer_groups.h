@@ -53,6 +53,7 @@ typedef struct bk_cgroup {
     bk_cmember **members;
     size_t nmembers;
     uint64_t topics_hash;       /* subscribed topics (ids, partition counts) at the last assignment */
+    uint64_t topics_version;    /* the broker's topics_version then */
     char *assignor;             /* name reported by ConsumerGroupDescribe */
 } bk_cgroup;
 

@@ -706,16 +706,16 @@ static int read_batch(bk_segment *s, uint64_t pos, const kw_record_batch *h, uin
 }
 
 /*
- * The first record of the batch at pos whose timestamp is >= ts (or, with
- * exact, equal to it). Compressed batches are decompressed (within 64 MiB;
+ * The first record of the batch at pos at or after offset min whose timestamp
+ * is >= ts (or, with exact, equal to it). Compressed batches are decompressed (within 64 MiB;
  * past that, or with a codec this build lacks, their first offset).
  */
 static int64_t record_in_batch(bk_segment *s, uint64_t pos, const kw_record_batch *h, int64_t ts,
-                               bool exact, int64_t *found_ts)
+                               bool exact, int64_t min, int64_t *found_ts)
 {
     uint8_t *buf = NULL;
     size_t cap = 0;
-    int64_t result = h->base_offset;
+    int64_t result = h->base_offset > min ? h->base_offset : min;
     *found_ts = h->max_timestamp;
     if (read_batch(s, pos, h, &buf, &cap) == 0) {
         kw_batch_iter it;
@@ -745,7 +745,7 @@ static int64_t record_in_batch(bk_segment *s, uint64_t pos, const kw_record_batc
                 int64_t rts, off;
                 if (!kw_record_timestamp(&b.v2, &r, &rts) || !kw_record_offset(&b.v2, &r, &off))
                     break;
-                if (exact ? rts == ts : rts >= ts) {
+                if (off >= min && (exact ? rts == ts : rts >= ts)) {
                     result = off;
                     *found_ts = rts;
                     break;
@@ -768,8 +768,9 @@ int64_t bk_log_offset_for_timestamp(bk_log *log, int64_t ts, int64_t *found_ts)
         uint64_t pos = 0;
         kw_record_batch h;
         while (pos < s->size && read_hdr(s->fd, pos, s->size, &h) == 0) {
-            if (h.max_timestamp >= ts)
-                return record_in_batch(s, pos, &h, ts, false, found_ts);
+            /* below the log start offset (DeleteRecords) nothing is found, as Kafka */
+            if (h.max_timestamp >= ts && batch_last(&h) >= log->start)
+                return record_in_batch(s, pos, &h, ts, false, log->start, found_ts);
             pos += kw_record_batch_size(&h);
         }
     }
@@ -800,7 +801,7 @@ int64_t bk_log_offset_of_max_timestamp(bk_log *log, int64_t *found_ts)
     }
     if (!best)
         return -1;
-    return record_in_batch(best, best_pos, &best_h, best_h.max_timestamp, true, found_ts);
+    return record_in_batch(best, best_pos, &best_h, best_h.max_timestamp, true, 0, found_ts);
 }
 
 int bk_log_for_each_batch(bk_log *log, int (*fn)(void *ctx, const kw_record_batch *b), void *ctx)

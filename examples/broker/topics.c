@@ -372,6 +372,7 @@ int bk_topic_create(bk_broker *br, kw_slice name, int32_t partitions, const bk_k
 {
     *out = NULL;
     *message = NULL;
+    br->topics_version++;
     if (!bk_topic_name_valid(name)) {
         *message = "Topic name is illegal: it must be 1 to 249 characters of [a-zA-Z0-9._-], "
                    "not '.' or '..'";
@@ -433,6 +434,7 @@ int bk_topic_add_partitions(bk_broker *br, bk_topic *t, int32_t count, bool vali
                             const char **message)
 {
     *message = NULL;
+    br->topics_version++;
     if (count <= t->nparts) {
         *message = count == t->nparts ? "Topic already has that many partitions."
                                       : "Topic currently has more partitions than that.";
@@ -472,6 +474,7 @@ int bk_topic_add_partitions(bk_broker *br, bk_topic *t, int32_t count, bool vali
 
 int bk_topic_delete(bk_broker *br, bk_topic *t)
 {
+    br->topics_version++;
     kw_uuid id = t->id;
     if (bk_metadata_append_remove_topic(br, &id) != 0)
         return KW_KAFKA_KAFKA_STORAGE_ERROR;

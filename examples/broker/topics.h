@@ -41,6 +41,7 @@ typedef struct bk_broker {
     bk_map topics_by_name;
     bk_map topics_by_id;
     int32_t total_partitions;
+    uint64_t topics_version;    /* moves whenever a topic may have come, gone or grown */
     bk_log meta_log;        /* __cluster_metadata-0 */
     bool meta_open;
     bk_log offsets_log;     /* __consumer_offsets-0 */
